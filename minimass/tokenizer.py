@@ -46,7 +46,10 @@ class Tokenizer:
     @classmethod
     def train(cls, texts: Iterable[str], vocab_size: int = 8000, character_coverage: float = 1.0,
               max_sentences: int = 2_000_000, seed: int = 0) -> Tokenizer:
-        """Train a joint BPE model on ``texts`` (all languages mixed, Sec. 4.1)."""
+        """Train a joint BPE model on ``texts`` (all languages mixed, Sec. 4.1).
+
+        Byte fallback keeps unseen characters round-trippable (256 byte pieces are added).
+        """
         texts = [t for t in texts if t.strip()]
         if not texts:
             raise ValueError("Tokenizer.train: no non-empty text to train on")
@@ -56,7 +59,7 @@ class Tokenizer:
             sentence_iterator=iter(texts), model_writer=buf, vocab_size=vocab_size, model_type="bpe",
             character_coverage=character_coverage, pad_id=PAD, bos_id=BOS, eos_id=EOS, unk_id=UNK,
             user_defined_symbols=["[M]"], input_sentence_size=max_sentences, shuffle_input_sentence=True,
-            hard_vocab_limit=False, num_threads=os.cpu_count() or 1,
+            hard_vocab_limit=False, byte_fallback=True, num_threads=os.cpu_count() or 1,
             normalization_rule_name="nfkc", minloglevel=2)
         return cls(buf.getvalue())
 

@@ -1,0 +1,193 @@
+"""MASS masking (Sec. 3.2, Fig. 1) and the noise functions of the baselines (Tables 3-6).
+
+Every function takes a list of token-id sequences (each ending with ``</s>``) and
+returns a :class:`Batch`, the one input format of the trainer:
+
+- ``src``: encoder input (B, S), or None for a decoder-only language model;
+- ``dec_in``: decoder input (B, T), or None for an encoder-only masked LM;
+- ``target``: ids to predict (B, T) (or (B, S) for a masked LM), ``<pad>`` where no loss is taken;
+- ``positions``: the decoder's position ids (B, T): MASS feeds only the fragment, each
+  token at its original position (Sec. 4.1).
+
+Paper vs. official code (both available):
+the paper feeds ``[M]`` as the decoder's first input (``first="mask"``), the code feeds the
+real token before the fragment (``first="prev"``); the paper draws a "random start", the
+code starts at 0 20% of the time and at the end 20% (we draw uniformly); the code takes the
+fragment length from the batch's padded length, we take k = round(ratio * m) per sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import torch
+from torch import Tensor
+
+from .tokenizer import BOS, EOS, MASK, N_SPECIAL, PAD
+
+
+@dataclass
+class Batch:
+    """A training batch for any objective (see the module docstring for the fields)."""
+
+    src: Tensor | None
+    dec_in: Tensor | None
+    target: Tensor
+    positions: Tensor | None = None
+    src_lang: int = 0
+    tgt_lang: int = 0
+
+    @property
+    def n_tokens(self) -> int:
+        """Number of predicted tokens (the paper's batch size is counted in tokens, Sec. 4.1)."""
+        return int((self.target != PAD).sum())
+
+    def to(self, device: torch.device | str) -> Batch:
+        """Move every tensor to ``device``."""
+        moved = {f.name: getattr(self, f.name) for f in fields(self)}
+        return Batch(**{k: v.to(device) if isinstance(v, Tensor) else v for k, v in moved.items()})
+
+
+def pad(seqs: Sequence[Sequence[int]], pad_id: int = PAD) -> Tensor:
+    """Right-pad id lists into a LongTensor: ``pad([[5, 2], [7]]) -> [[5, 2], [7, 0]]``."""
+    out = torch.full((len(seqs), max((len(s) for s in seqs), default=0)), pad_id, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = torch.as_tensor(list(s), dtype=torch.long)
+    return out
+
+
+def _check(seqs: Sequence[Sequence[int]]) -> list[list[int]]:
+    seqs = [list(map(int, s)) for s in seqs]
+    if not seqs:
+        raise ValueError("empty batch: no sequences given")
+    for i, s in enumerate(seqs):
+        if not s:
+            raise ValueError(f"sequence {i} is empty (every sentence ends with </s>, so length >= 1)")
+    return seqs
+
+
+def _replace(tokens: list[int], where: list[int], vocab_size: int, probs: Sequence[float],
+             g: torch.Generator | None) -> list[int]:
+    """Sec. 4.1 / BERT: each chosen token becomes [M] (p0), a random token (p1) or stays (p2)."""
+    out = list(tokens)
+    if not where:
+        return out
+    r = torch.rand(len(where), generator=g).tolist()
+    rand_ids = torch.randint(N_SPECIAL, max(vocab_size, N_SPECIAL + 1), (len(where),), generator=g).tolist()
+    for j, pos in enumerate(where):
+        if r[j] < probs[0]:
+            out[pos] = MASK
+        elif r[j] < probs[0] + probs[1]:
+            out[pos] = rand_ids[j]
+    return out
+
+
+def fragment_length(m: int, ratio: float) -> int:
+    """k = round(ratio * m), clipped to [1, m] (Sec. 3.2): ``fragment_length(8, 0.5) -> 4``."""
+    return min(max(round(ratio * m), 1), m)
+
+
+def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: int, lang: int = 0,
+              mode: str = "mass", first: str = "mask", probs: Sequence[float] = (0.8, 0.1, 0.1),
+              starts: Sequence[int] | None = None, generator: torch.Generator | None = None) -> Batch:
+    """Build a MASS batch (Sec. 3.2, Fig. 1): mask a fragment of k tokens, predict it in the decoder.
+
+    Example (m=8, k=4, start 2, probs=(1, 0, 0), the paper's Fig. 1): encoder input
+    ``x1 x2 [M] [M] [M] [M] x7 x8``; decoder input ``[M] x3 x4 x5`` at positions 2..5;
+    target ``x3 x4 x5 x6``.
+
+    ``ratio`` sets k per sentence (k=1 is BERT's masked LM, k=m a standard LM; Table 1).
+    ``mode``: ``"mass"``; ``"discrete"`` masks k random non-consecutive tokens and predicts
+    them in order (Table 6); ``"feed"`` feeds the decoder every previous token instead of
+    only the fragment's (Table 6), with the loss still on the fragment only.
+    ``first``: decoder's first input, ``"mask"`` (paper) or ``"prev"`` (official code).
+    ``starts``: fixed fragment starts (for teaching and tests); otherwise uniform.
+    """
+    if mode not in ("mass", "discrete", "feed"):
+        raise ValueError(f"mode must be 'mass', 'discrete' or 'feed', got {mode!r}")
+    if first not in ("mask", "prev"):
+        raise ValueError(f"first must be 'mask' or 'prev', got {first!r}")
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"ratio must be in [0, 1], got {ratio}")
+    seqs = _check(seqs)
+    src, dec_in, target, positions = [], [], [], []
+    for i, s in enumerate(seqs):
+        m = len(s)
+        k = fragment_length(m, ratio)
+        if mode == "discrete":
+            where = sorted(torch.randperm(m, generator=generator)[:k].tolist())
+        else:
+            u = int(torch.randint(0, m - k + 1, (1,), generator=generator)) if starts is None else starts[i]
+            if not 0 <= u <= m - k:
+                raise ValueError(f"starts[{i}]={u} out of range for m={m}, k={k}")
+            where = list(range(u, u + k))
+        src.append(_replace(s, where, vocab_size, probs, generator))
+        start_tok = MASK if first == "mask" else (s[where[0] - 1] if where[0] > 0 else BOS)
+        if mode == "feed":  # every position up to the fragment's end; loss only on the fragment
+            pos = list(range(where[-1] + 1))
+            dec_in.append([MASK if first == "mask" else BOS] + s[: where[-1]])
+            fragment = set(where)
+            target.append([s[t] if t in fragment else PAD for t in pos])
+        else:
+            pos = where
+            dec_in.append([start_tok] + [s[t] for t in where[:-1]])
+            target.append([s[t] for t in where])
+        positions.append(pos)
+    return Batch(pad(src), pad(dec_in), pad(target), pad(positions, 0), lang, lang)
+
+
+def mlm_mask(seqs: Sequence[Sequence[int]], p: float = 0.15, *, vocab_size: int, lang: int = 0,
+             probs: Sequence[float] = (0.8, 0.1, 0.1), generator: torch.Generator | None = None) -> Batch:
+    """BERT's masked LM for the encoder of the BERT+LM baseline: each token is chosen with
+    probability ``p`` (at least one per sentence), replaced 80/10/10, and predicted from the
+    encoder's output at its own position (``dec_in`` is None)."""
+    seqs = _check(seqs)
+    src, target = [], []
+    for s in seqs:
+        chosen = (torch.rand(len(s), generator=generator) < p).nonzero().flatten().tolist()
+        if not chosen:
+            chosen = [int(torch.randint(0, len(s), (1,), generator=generator))]
+        chosen_set = set(chosen)
+        src.append(_replace(s, chosen, vocab_size, probs, generator))
+        target.append([s[t] if t in chosen_set else PAD for t in range(len(s))])
+    return Batch(pad(src), None, pad(target), None, lang, lang)
+
+
+def clm_batch(seqs: Sequence[Sequence[int]], *, lang: int = 0) -> Batch:
+    """A causal language-model batch for the decoder of BERT+LM (no encoder, ``src`` is None):
+    input ``<s> x1 .. x_{m-1}``, target ``x1 .. x_m``."""
+    seqs = _check(seqs)
+    return Batch(None, pad([[BOS] + s[:-1] for s in seqs]), pad(seqs), None, lang, lang)
+
+
+def seq2seq_batch(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], *, src_lang: int = 0,
+                  tgt_lang: int = 0) -> Batch:
+    """A supervised batch (fine-tuning, Sec. 4.2-4.4): encode x, decode ``<s> y`` to predict ``y </s>``."""
+    if not pairs:
+        raise ValueError("empty batch: no pairs given")
+    srcs, tgts = _check([p[0] for p in pairs]), _check([p[1] for p in pairs])
+    return Batch(pad(srcs), pad([[BOS] + t[:-1] for t in tgts]), pad(tgts), None, src_lang, tgt_lang)
+
+
+def dae_noise(seqs: Sequence[Sequence[int]], *, shuffle: float = 3.0, drop: float = 0.1,
+              blank: float = 0.1, lang: int = 0, generator: torch.Generator | None = None) -> Batch:
+    """Denoising auto-encoder baseline (Table 3, XLM's noise): shuffle words locally (each moves
+    fewer than ``shuffle`` places), drop each with prob. ``drop``, replace each by [M] with prob.
+    ``blank``; the decoder rebuilds the whole clean sentence. ``</s>`` is never noised."""
+    seqs = _check(seqs)
+    noisy = []
+    for s in seqs:
+        body, eos = (s[:-1], [EOS]) if s[-1] == EOS else (s, [])
+        n = len(body)
+        if n:
+            order = (torch.arange(n) + shuffle * torch.rand(n, generator=generator)).argsort().tolist()
+            body = [body[j] for j in order]
+            keep = (torch.rand(n, generator=generator) >= drop).tolist()
+            if not any(keep):
+                keep[int(torch.randint(0, n, (1,), generator=generator))] = True
+            body = [t for t, k in zip(body, keep) if k]
+            r = torch.rand(len(body), generator=generator).tolist()
+            body = [MASK if r[j] < blank else t for j, t in enumerate(body)]
+        noisy.append(body + eos)
+    return Batch(pad(noisy), pad([[BOS] + s[:-1] for s in seqs]), pad(seqs), None, lang, lang)

@@ -1,0 +1,23 @@
+"""Project set-up: environment.yml lists the same packages as pyproject.toml."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"pytorch": "torch"}
+
+
+def names(specs):
+    return {re.split(r"[<>=!~ \[]", s.strip())[0].lower().replace("_", "-") for s in specs}
+
+
+def test_environment_matches_pyproject():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    want = names(meta["dependencies"] + meta["optional-dependencies"]["dev"])
+    text = (ROOT / "environment.yml").read_text().split("dependencies:")[1]
+    env = [ln.strip()[2:] for ln in text.splitlines()
+           if ln.startswith("  - ") and ln.strip() not in ("- pip", "- pip:")]
+    got = {CONDA_NAMES.get(n, n) for n in names(env)} - {"python"}
+    assert got == want
+    assert "python=3.11" in (ROOT / "environment.yml").read_text()
