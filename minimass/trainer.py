@@ -1,0 +1,424 @@
+"""One Trainer for every objective: MASS pre-training (Sec. 3.2), the baselines (MLM, CLM, DAE),
+supervised fine-tuning (Sec. 4.3-4.4) and back-translation (Sec. 4.2).
+
+A run is a list of :class:`Task` s visited round-robin, one batch per step (XLM alternates
+"MASS on English, MASS on French" the same way). Everything a run needs to continue lives in
+its checkpoints: weights (safetensors), optimizer, scheduler, RNG states, the data position of
+every task, and the step. A run killed at any moment resumes to the same weights, bit for bit
+on CPU, because each step's batch and masking are a function of (seed, step) alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from .masking import Batch, clm_batch, dae_noise, mass_mask, mlm_mask, pad, seq2seq_batch
+from .model import ModelConfig, Seq2Seq, override
+from .tokenizer import EOS, PAD, Tokenizer
+
+
+@dataclass
+class TrainConfig:
+    lr: float = 1e-4            # Adam learning rate (Sec. 4.1)
+    betas: tuple = (0.9, 0.98)  # Adam betas (XLM)
+    warmup: int = 4000          # linear warm-up steps, then inverse-sqrt decay
+    max_steps: int = 10000      # optimizer steps to run
+    max_tokens: int = 3000      # tokens per batch per GPU (Sec. 4.1)
+    accum: int = 1              # batches accumulated per optimizer step
+    clip: float = 1.0           # gradient-norm clipping (0 = off)
+    label_smoothing: float = 0.0
+    mask_ratio: float = 0.5     # MASS fragment length k = 50% of m (Sec. 4.5)
+    mask_mode: str = "mass"     # "mass", or the Table 6 ablations "discrete" and "feed"
+    mask_first: str = "mask"    # decoder's first input: "mask" (paper) or "prev" (official code)
+    bt_max_len_a: float = 1.3   # back-translation generation length: a * src_len + b (Sec. 4.2)
+    bt_max_len_b: int = 5
+    seed: int = 0               # fixes batches, masking and dropout
+    log_every: int = 20         # steps between log lines
+    eval_every: int = 500       # steps between validations (0 = only at the end)
+    save_every: int = 500       # steps between checkpoints (also saved at the end and on Ctrl-C)
+    keep: int = 2               # checkpoints kept on disk (older ones are removed)
+    device: str = "auto"        # "auto": cuda, then mps, then cpu
+    bf16: bool = True           # bf16 autocast on CUDA (ignored elsewhere)
+    progress: bool = True       # tqdm bar
+
+
+TRAIN_PRESETS: dict[str, dict] = {
+    "smoke": dict(lr=1e-3, warmup=20, max_steps=60, max_tokens=1000, log_every=10, eval_every=30, save_every=30),
+    "cpu": dict(lr=5e-4, warmup=200, max_steps=2000, max_tokens=2000, eval_every=250, save_every=250),
+    "gpu": dict(lr=1e-4, warmup=4000, max_steps=100000, max_tokens=3000, eval_every=2000, save_every=2000),
+}
+OBJECTIVES = ("mass", "mlm", "clm", "dae", "mt", "bt")
+
+
+@dataclass
+class Task:
+    """One training stream: an objective over examples (id lists, or (src, tgt) pairs for ``mt``).
+
+    ``lang`` is the language of the examples (the target language for ``mt``); ``src_lang`` is
+    the source language for ``mt`` and the language generated into for ``bt``.
+    """
+
+    objective: str
+    data: Sequence
+    lang: int = 0
+    src_lang: int = 0
+    name: str = ""
+    valid: Sequence = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {self.objective!r}; known: {', '.join(OBJECTIVES)}")
+        if not self.data:
+            raise ValueError(f"task {self.name or self.objective}: no training examples")
+        self.name = self.name or f"{self.objective}-{self.lang}"
+
+
+def example_len(x) -> int:
+    """Tokens an example occupies in a batch (the longer side of a pair)."""
+    return max(len(x[0]), len(x[1])) if isinstance(x, tuple) else len(x)
+
+
+def batch_indices(lengths: Sequence[int], max_tokens: int, seed: int) -> list[list[int]]:
+    """Group examples into batches of at most ``max_tokens`` padded tokens (Sec. 4.1 counts
+    batches in tokens): sort by length (ties shuffled), cut greedily, shuffle the batch order."""
+    g = torch.Generator().manual_seed(seed)
+    noise = torch.rand(len(lengths), generator=g).tolist()
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], noise[i]))
+    batches, cur, longest = [], [], 0
+    for i in order:
+        longest_if = max(longest, lengths[i])
+        if cur and longest_if * (len(cur) + 1) > max_tokens:
+            batches.append(cur)
+            cur, longest_if = [], lengths[i]
+        cur.append(i)
+        longest = longest_if
+    batches.append(cur)
+    return [batches[j] for j in torch.randperm(len(batches), generator=g).tolist()]
+
+
+def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int, g: torch.Generator) -> Batch:
+    """Turn a task's examples into a :class:`Batch` for its objective (``bt`` is handled by the Trainer)."""
+    o = task.objective
+    if o == "mass":
+        return mass_mask(examples, cfg.mask_ratio, vocab_size=vocab_size, lang=task.lang, mode=cfg.mask_mode,
+                         first=cfg.mask_first, generator=g)
+    if o == "mlm":
+        return mlm_mask(examples, vocab_size=vocab_size, lang=task.lang, generator=g)
+    if o == "clm":
+        return clm_batch(examples, lang=task.lang)
+    if o == "dae":
+        return dae_noise(examples, lang=task.lang, generator=g)
+    return seq2seq_batch(examples, src_lang=task.src_lang, tgt_lang=task.lang)
+
+
+def batch_loss(model: Seq2Seq, b: Batch, label_smoothing: float = 0.0) -> tuple[Tensor, int]:
+    """Summed cross-entropy over the batch's target tokens, and their count."""
+    if b.dec_in is None:      # encoder-only masked LM (BERT+LM baseline)
+        logits = model.project(model.encode(b.src, b.src_lang)[0])
+    elif b.src is None:       # decoder-only causal LM (BERT+LM baseline)
+        logits = model.decode(b.dec_in, b.tgt_lang, positions=b.positions)
+    else:
+        logits = model(b.src, b.src_lang, b.dec_in, b.tgt_lang, b.positions)
+    loss = F.cross_entropy(logits.flatten(0, 1).float(), b.target.flatten(), ignore_index=PAD,
+                           reduction="sum", label_smoothing=label_smoothing)
+    return loss, b.n_tokens
+
+
+class _LossModule(nn.Module):
+    """Wraps the model so DistributedDataParallel sees every loss computation as one forward call."""
+
+    def __init__(self, model: Seq2Seq, label_smoothing: float):
+        super().__init__()
+        self.model, self.ls = model, label_smoothing
+
+    def forward(self, b: Batch) -> Tensor:
+        return batch_loss(self.model, b, self.ls)[0]
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be read (truncated, corrupt or missing a file)."""
+
+
+def save_checkpoint(path: Path, model: Seq2Seq, state: dict, tokenizer: Tokenizer | None = None) -> None:
+    """Write ``path`` atomically: files go to a temporary folder that is renamed when complete."""
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{path.name}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
+    torch.save({**state, "model_config": asdict(model.cfg)}, tmp / "state.pt")
+    if tokenizer is not None:
+        tokenizer.save(tmp / "tokenizer.model")
+    for f in tmp.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    if path.exists():
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"):
+    """Load a checkpoint folder on any device (CPU by default, whatever it was saved on).
+
+    Returns ``(model, tokenizer or None, state)``; raises :class:`CheckpointError` naming the bad file.
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path / "state.pt", map_location=map_location, weights_only=True)
+        model = Seq2Seq(ModelConfig(**state.pop("model_config")))
+        model.load_state_dict(load_file(path / "model.safetensors", device=str(map_location)))
+        tok_file = path / "tokenizer.model"
+        tokenizer = Tokenizer.load(tok_file) if tok_file.exists() else None
+    except Exception as e:  # noqa: BLE001 - any failure means the checkpoint is unusable
+        raise CheckpointError(f"cannot load checkpoint {path}: {type(e).__name__}: {e}") from e
+    return model, tokenizer, state
+
+
+def checkpoints(run_dir: str | Path) -> list[Path]:
+    """Complete checkpoints of a run, newest first."""
+    return sorted(Path(run_dir).glob("step_*"), key=lambda p: int(p.name[5:]), reverse=True)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto``: CUDA, then Apple MPS, then CPU."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
+
+
+class Trainer:
+    """Trains ``model`` on ``tasks`` in ``run_dir``, resuming from the newest good checkpoint there.
+
+    ``validate(model) -> dict`` adds task-specific metrics (BLEU, ROUGE) to each validation.
+    Under ``torchrun`` every process builds the same global batch and keeps its share of rows.
+    """
+
+    def __init__(self, model: Seq2Seq, tasks: Sequence[Task], cfg: TrainConfig, run_dir: str | Path,
+                 tokenizer: Tokenizer | None = None, validate: Callable[[Seq2Seq], dict] | None = None):
+        if not tasks:
+            raise ValueError("Trainer needs at least one Task")
+        self.cfg, self.tasks, self.tokenizer, self.validate = cfg, list(tasks), tokenizer, validate
+        self.run_dir = Path(run_dir)
+        self.ddp = dist.is_available() and dist.is_initialized()
+        self.rank, self.world = (dist.get_rank(), dist.get_world_size()) if self.ddp else (0, 1)
+        self.device = pick_device(cfg.device)
+        self.model = model.to(self.device)
+        self.loss_module: nn.Module = _LossModule(self.model, cfg.label_smoothing)
+        if self.ddp:
+            unused = any(t.objective in ("mlm", "clm") for t in tasks)
+            self.loss_module = nn.parallel.DistributedDataParallel(self.loss_module, find_unused_parameters=unused)
+        self.opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=tuple(cfg.betas))
+        w = max(cfg.warmup, 1)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(
+            self.opt, lambda s: min((s + 1) / w, math.sqrt(w / (s + 1))))
+        self.step = 0
+        self.pos = {t.name: [0, 0] for t in self.tasks}   # task -> [epoch, batch index]
+        self._order: dict[str, tuple[int, list]] = {}
+        self.log_path = self.run_dir / "log.jsonl"
+        self.resume()
+
+    # --- data ---------------------------------------------------------------------------------
+    def next_examples(self, task: Task) -> list:
+        """The task's next global batch of examples; advances its (epoch, index) position."""
+        epoch, i = self.pos[task.name]
+        if self._order.get(task.name, (None,))[0] != epoch:
+            seed = self.cfg.seed * 1_000_003 + epoch * 7919 + sum(map(ord, task.name))
+            self._order[task.name] = (epoch, batch_indices([example_len(x) for x in task.data],
+                                                           self.cfg.max_tokens * self.world, seed))
+        order = self._order[task.name][1]
+        self.pos[task.name] = [epoch + (i + 1 == len(order)), (i + 1) % len(order)]
+        return [task.data[j] for j in order[i]]
+
+    def build(self, task: Task, examples: list, step: int) -> Batch:
+        g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + step)
+        if task.objective == "bt":
+            examples = self.back_translate(task, examples)
+        b = make_batch(task, examples, self.cfg, self.model.cfg.vocab_size, g)
+        if self.world > 1:  # keep this process's rows of the global batch
+            rows = {k: getattr(b, k) for k in ("src", "dec_in", "target", "positions")}
+            b = Batch(**{k: v[self.rank:: self.world] if v is not None else None for k, v in rows.items()},
+                      src_lang=b.src_lang, tgt_lang=b.tgt_lang)
+        return b.to(self.device)
+
+    @torch.no_grad()
+    def back_translate(self, task: Task, sents: list) -> list:
+        """Sec. 4.2: translate monolingual ``sents`` (language ``lang``) into ``src_lang`` greedily in
+        eval mode, and return synthetic pairs (translation, original) to train on."""
+        from .search import greedy
+        was = self.model.training
+        self.model.eval()
+        out = greedy(self.model, pad(sents).to(self.device), task.lang, task.src_lang,
+                     max_len_a=self.cfg.bt_max_len_a, max_len_b=self.cfg.bt_max_len_b)
+        self.model.train(was)
+        return [(list(y) + [EOS], list(x)) for y, x in zip(out, sents)]
+
+    # --- checkpoints --------------------------------------------------------------------------
+    def state(self) -> dict:
+        rng = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return {"step": self.step, "pos": self.pos, "optimizer": self.opt.state_dict(),
+                "scheduler": self.sched.state_dict(), "rng": rng, "train_config": asdict(self.cfg)}
+
+    def save(self) -> None:
+        if self.rank == 0:
+            save_checkpoint(self.run_dir / f"step_{self.step:07d}", self.model, self.state(), self.tokenizer)
+            for old in checkpoints(self.run_dir)[max(self.cfg.keep, 1):]:
+                shutil.rmtree(old, ignore_errors=True)
+        if self.ddp:
+            dist.barrier()
+
+    def resume(self) -> None:
+        """Continue from the newest checkpoint that loads; a corrupt one is reported and skipped."""
+        for path in checkpoints(self.run_dir):
+            try:
+                model, _, st = load_checkpoint(path, self.device)
+            except CheckpointError as e:
+                tqdm.write(f"warning: {e}; trying an older checkpoint")
+                continue
+            self.model.load_state_dict(model.state_dict())
+            self.opt.load_state_dict(st["optimizer"])
+            self.sched.load_state_dict(st["scheduler"])
+            self.step, self.pos = st["step"], st["pos"]
+            torch.set_rng_state(st["rng"]["cpu"].cpu())
+            if "cuda" in st["rng"] and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all([s.cpu() for s in st["rng"]["cuda"]])
+            if self.rank == 0 and self.log_path.exists():  # drop log lines past the checkpoint
+                lines = [ln for ln in self.log_path.read_text().splitlines() if json.loads(ln)["step"] <= self.step]
+                self.log_path.write_text("".join(ln + "\n" for ln in lines))
+            return
+
+    def log(self, record: dict) -> None:
+        if self.rank == 0:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            with open(self.log_path, "a") as f:
+                f.write(json.dumps(record) + "\n")
+
+    def all_sum(self, x: float) -> float:
+        """Sum a number over processes (identity without DDP)."""
+        if not self.ddp:
+            return x
+        t = torch.tensor(float(x), dtype=torch.float64, device=self.device)
+        dist.all_reduce(t)
+        return type(x)(t.item())
+
+    # --- training -----------------------------------------------------------------------------
+    def train_step(self) -> dict:
+        """One optimizer step over ``accum`` batches of the current task; returns its metrics."""
+        task = self.tasks[self.step % len(self.tasks)]
+        self.model.train()
+        self.opt.zero_grad(set_to_none=True)
+        loss_sum, n_tok = 0.0, 0
+        amp = self.device.type == "cuda" and self.cfg.bf16
+        for micro in range(self.cfg.accum):
+            b = self.build(task, self.next_examples(task), self.step * self.cfg.accum + micro)
+            n_global = self.all_sum(b.n_tokens)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
+                loss = self.loss_module(b)
+            # DDP averages gradients over processes, so scale to get d(global sum)/(global count)
+            (loss * self.world / max(n_global * self.cfg.accum, 1)).backward()
+            loss_sum, n_tok = loss_sum + float(loss.detach()), n_tok + n_global
+        loss_sum = self.all_sum(loss_sum)
+        if not math.isfinite(loss_sum):
+            raise FloatingPointError(
+                f"loss is {loss_sum} at step {self.step} (task {task.name}); stopping. The last good "
+                f"checkpoint is kept in {self.run_dir}: lower train.lr or raise train.warmup and resume.")
+        gnorm = nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip if self.cfg.clip > 0 else math.inf)
+        self.opt.step()
+        self.sched.step()
+        self.step += 1
+        return {"task": task.name, "loss": loss_sum / max(n_tok, 1), "tokens": n_tok, "gnorm": float(gnorm)}
+
+    @torch.no_grad()
+    def evaluate(self) -> dict:
+        """Validation perplexity per task (fixed masking seed), plus ``validate(model)`` metrics."""
+        self.model.eval()
+        out = {}
+        for t in self.tasks:
+            if not t.valid or t.objective == "bt":
+                continue
+            nll, n = 0.0, 0
+            for k, idx in enumerate(batch_indices([example_len(x) for x in t.valid], self.cfg.max_tokens, 0)):
+                g = torch.Generator().manual_seed(10_007 + k)
+                b = make_batch(t, [t.valid[j] for j in idx], self.cfg, self.model.cfg.vocab_size, g)
+                loss, cnt = batch_loss(self.model, b.to(self.device))
+                nll, n = nll + float(loss), n + cnt
+            out[f"valid_ppl/{t.name}"] = math.exp(min(nll / max(n, 1), 50.0))
+        if self.validate is not None:
+            out.update(self.validate(self.model))
+        self.model.train()
+        return out
+
+    def train(self) -> dict:
+        """Run to ``max_steps`` (resuming where a previous run stopped); returns the last validation."""
+        cfg, last_eval = self.cfg, {}
+        bar = tqdm(total=cfg.max_steps, initial=self.step, disable=not cfg.progress or self.rank != 0,
+                   desc=f"train {self.run_dir.name}", dynamic_ncols=True)
+        t0, toks = time.time(), 0
+        try:
+            while self.step < cfg.max_steps:
+                m = self.train_step()
+                toks += m["tokens"]
+                bar.update(1)
+                if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
+                    rate = toks / max(time.time() - t0, 1e-9)
+                    lr = self.sched.get_last_lr()[0]
+                    bar.set_postfix(loss=f"{m['loss']:.3f}", lr=f"{lr:.1e}", tok_s=f"{rate:.0f}")
+                    self.log({"step": self.step, **m, "lr": lr, "tok_s": rate})
+                    t0, toks = time.time(), 0
+                if (cfg.eval_every and self.step % cfg.eval_every == 0) or self.step == cfg.max_steps:
+                    last_eval = self.evaluate()
+                    if last_eval:
+                        self.log({"step": self.step, **last_eval})
+                if self.step % cfg.save_every == 0 or self.step == cfg.max_steps:
+                    self.save()
+        except KeyboardInterrupt:
+            tqdm.write(f"interrupted at step {self.step}: saving a checkpoint to resume from")
+            self.save()
+            raise
+        finally:
+            bar.close()
+        return last_eval
+
+
+def train_config(preset: str = "cpu", overrides: dict | None = None) -> TrainConfig:
+    """A :class:`TrainConfig` from a named preset plus overrides (unknown keys are errors)."""
+    if preset not in TRAIN_PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; known: {', '.join(TRAIN_PRESETS)}")
+    return override(TrainConfig(), {**TRAIN_PRESETS[preset], **(overrides or {})})
+
+
+def read_log(run_dir: str | Path) -> list[dict]:
+    """The run's JSONL log as a list of records."""
+    p = Path(run_dir) / "log.jsonl"
+    return [json.loads(ln) for ln in p.read_text().splitlines()] if p.exists() else []
+
+
+def plot_log(run_dir: str | Path, keys: Sequence[str] = ("loss",), ax=None):
+    """Plot logged metrics against the step with matplotlib; returns the axes."""
+    import matplotlib.pyplot as plt
+    ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+    records = read_log(run_dir)
+    for key in keys:
+        pts = [(r["step"], r[key]) for r in records if key in r]
+        if pts:
+            ax.plot(*zip(*pts), label=key)
+    ax.set_xlabel("step")
+    ax.legend()
+    return ax
