@@ -1,0 +1,195 @@
+"""Greedy and beam search for the fine-tuned encoder-decoder (DESIGN: decoding; Sec. 4.2-4.4).
+
+Conventions shared by every function here:
+
+- the decoder starts from ``bos`` (``<s>``, as in fine-tuning: input ``<s> y1 ..``, target ``y1 .. </s>``);
+- ``<pad>`` and ``<s>`` are never generated, nor ``[M]`` unless ``allow_mask=True``;
+- a sentence gets ``max_len = int(max_len_a * src_len + max_len_b)`` decoding steps (src_len counts
+  non-pad tokens), capped by ``model.cfg.max_positions``; ``</s>`` takes a step, and a hypothesis
+  with no ``</s>`` after max_len steps is finished as it is: ``src_len=4, a=1.5, b=10 -> 16``;
+- ``</s>`` is banned until ``min_len`` tokens have been generated;
+- returned tokens exclude ``<s>`` and ``</s>`` (so each list holds at most max_len tokens);
+- beam scores are ``sum(log p) / len ** length_penalty`` (the XLM / Hugging Face formula), where
+  len counts the generated tokens, ``</s>`` included when the hypothesis has one.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from .masking import pad
+from .tokenizer import BOS, EOS, MASK, PAD, lang_id
+
+INF = float("inf")
+BEAM_ONLY = ("length_penalty", "early_stopping", "nbest")  # options that greedy ignores in generate()
+
+
+def max_lengths(model, src: Tensor, a: float, b: float) -> list[int]:
+    """Decoding steps per sentence of ``src`` (B, S): ``a * src_len + b``, at least 1, at most max_positions."""
+    src_len = (src != model.cfg.pad_id).sum(1).tolist()
+    return [max(1, min(int(a * n + b), model.cfg.max_positions)) for n in src_len]
+
+
+def banned_ngram_tokens(seq: list[int], n: int) -> list[int]:
+    """Next tokens that would repeat an n-gram already in ``seq``: ``([5, 6, 7, 5], n=2) -> [6]``."""
+    if n <= 0 or len(seq) < n - 1:
+        return []
+    last = seq[len(seq) - n + 1:]  # the n-1 tokens a new n-gram would start with
+    return [seq[i + n - 1] for i in range(len(seq) - n + 1) if seq[i:i + n - 1] == last]
+
+
+def next_logprobs(model, seqs: Tensor, lang: int | Tensor, memory: Tensor, mem_mask: Tensor, cache: list[dict] | None,
+                  step: int, min_len: int, no_repeat: int, allow_mask: bool) -> Tensor:
+    """Log-probabilities ``(rows, V)`` of the token after ``seqs`` (rows, step + 1), with banned tokens at -inf.
+
+    With a cache only the newest token goes through the decoder; without one the whole prefix is
+    re-read (the slow path: same numbers, quadratic cost).
+    """
+    inp = seqs[:, -1:] if cache is not None else seqs
+    logits = model.decode(inp, lang, memory, mem_mask, cache=cache)[:, -1]
+    logp = logits.float().log_softmax(-1)  # not renormalised after banning, as in fairseq and HF
+    banned = [PAD, BOS] + ([] if allow_mask else [MASK]) + ([EOS] if step < min_len else [])
+    logp[:, banned] = -INF
+    if no_repeat > 0:
+        for r, seq in enumerate(seqs[:, 1:].tolist()):
+            logp[r, banned_ngram_tokens(seq, no_repeat)] = -INF
+    return logp
+
+
+@torch.no_grad()
+def greedy(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor, *, max_len_a: float = 1.5,
+           max_len_b: float = 10, min_len: int = 1, no_repeat_ngram_size: int = 0, use_cache: bool = True,
+           bos: int = BOS, allow_mask: bool = False) -> list[list[int]]:
+    """Take the most likely token at each step, all sentences at once (back-translation uses it, Sec. 4.2).
+
+    ``src`` is (B, S) with ``<pad>`` = 0; returns B token lists without ``<s>``/``</s>``.
+    """
+    B, dev = src.size(0), src.device
+    memory, mem_mask = model.encode(src, src_lang)
+    limit = torch.tensor(max_lengths(model, src, max_len_a, max_len_b), device=dev)
+    seqs = torch.full((B, 1), bos, dtype=torch.long, device=dev)  # (B, t + 1)
+    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    cache = model.new_cache() if use_cache else None
+    for t in range(int(limit.max())):
+        logp = next_logprobs(model, seqs, tgt_lang, memory, mem_mask, cache, t, min_len, no_repeat_ngram_size,
+                             allow_mask)
+        tok = logp.argmax(-1).masked_fill(done, EOS)  # finished rows are fed </s> from here on
+        seqs = torch.cat([seqs, tok[:, None]], 1)
+        done |= (tok == EOS) | (limit <= t + 1)
+        if bool(done.all()):
+            break
+    return [row[: (row + [EOS]).index(EOS)] for row in seqs[:, 1:].tolist()]
+
+
+def keep_best(hyps: list[tuple[float, list[int]]], beam: int, score: float, tokens: list[int]) -> None:
+    """Add a finished hypothesis to ``hyps`` (kept sorted best first) and keep only the ``beam`` best."""
+    hyps.append((score, tokens))
+    hyps.sort(key=lambda h: -h[0])
+    del hyps[beam:]
+
+
+@torch.no_grad()
+def beam_search(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor, *, beam: int = 5,
+                length_penalty: float = 1.0, early_stopping: bool = True, min_len: int = 1, max_len_a: float = 1.5,
+                max_len_b: float = 10, no_repeat_ngram_size: int = 0, nbest: int = 1, use_cache: bool = True,
+                bos: int = BOS, allow_mask: bool = False) -> list[list[tuple[list[int], float]]]:
+    """Keep the ``beam`` best prefixes of every sentence; B * beam decoder rows, one decoder call per step.
+
+    Returns, per sentence, up to ``nbest`` ``(tokens, score)`` pairs sorted by score, best first.
+    A sentence is done once it has ``beam`` finished hypotheses and either ``early_stopping`` is True
+    or no live prefix can still beat the worst of them (its log-prob can only fall as it grows, so
+    ``score / n ** length_penalty`` is bounded by its value at the shortest or longest possible n).
+    """
+    if not 1 <= nbest <= beam:
+        raise ValueError(f"need 1 <= nbest <= beam, got nbest={nbest}, beam={beam}")
+    B, K, dev = src.size(0), beam, src.device
+    memory, mem_mask = model.encode(src, src_lang)
+    memory, mem_mask = memory.repeat_interleave(K, 0), mem_mask.repeat_interleave(K, 0)  # (B*K, S, d)
+    if torch.is_tensor(tgt_lang) and tgt_lang.dim() == 1:
+        tgt_lang = tgt_lang.repeat_interleave(K)
+    limit = max_lengths(model, src, max_len_a, max_len_b)
+    seqs = torch.full((B * K, 1), bos, dtype=torch.long, device=dev)  # row b * K + k is beam k of sentence b
+    scores = torch.full((B, K), -INF, device=dev)
+    scores[:, 0] = 0.0  # one live prefix at the start, so the first step does not pick duplicates
+    finished, done = [[] for _ in range(B)], [False] * B  # per sentence: (score, tokens)
+    cache = model.new_cache() if use_cache else None
+    for t in range(max(limit)):
+        logp = next_logprobs(model, seqs, tgt_lang, memory, mem_mask, cache, t, min_len, no_repeat_ngram_size,
+                             allow_mask)
+        V = logp.size(-1)
+        cand = (scores[:, :, None] + logp.view(B, K, V)).view(B, K * V)
+        top, idx = cand.topk(2 * K, dim=1)  # at most K of them end in </s>, so K stay live
+        top, idx, hist = top.tolist(), idx.tolist(), seqs[:, 1:].tolist()
+        rows, toks, new_scores = [], [], []
+        for b in range(B):
+            live = []  # (row, token, score) of the K best prefixes that go on
+            if done[b]:  # rows stay in place and are fed <pad>; nothing in them is read again
+                live = [(b * K + k, PAD, -INF) for k in range(K)]
+            for s, i in zip(top[b], idx[b]):
+                if len(live) == K:
+                    break
+                row, tok = b * K + i // V, i % V
+                if tok != EOS:
+                    live.append((row, tok, s))
+                elif s > -INF:  # a hypothesis of t + 1 tokens, </s> included
+                    keep_best(finished[b], K, s / (t + 1) ** length_penalty, hist[row])
+            if not done[b] and t + 1 >= limit[b]:  # out of steps: live prefixes finish as they are
+                for row, tok, s in live:
+                    if s > -INF:
+                        keep_best(finished[b], K, s / (t + 1) ** length_penalty, hist[row] + [tok])
+                done[b] = True
+            elif not done[b] and len(finished[b]) == K:
+                best = max(s for _, _, s in live)
+                bound = max(best / n ** length_penalty for n in (t + 2, limit[b]))  # any later length lies between
+                done[b] = early_stopping or bound <= finished[b][-1][0]
+            rows += [r for r, _, _ in live]
+            toks += [x for _, x, _ in live]
+            new_scores += [s for _, _, s in live]
+        if all(done):
+            break
+        index = torch.tensor(rows, device=dev)
+        seqs = torch.cat([seqs[index], torch.tensor(toks, device=dev)[:, None]], 1)
+        scores = torch.tensor(new_scores, device=dev).view(B, K)
+        if cache is not None:
+            model.reorder_cache(cache, index)  # self and cross k/v follow their prefix
+    return [[(tokens, score) for score, tokens in f[:nbest]] for f in finished]
+
+
+def generate(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor, beam: int = 1,
+             **kw) -> list[list[int]]:
+    """Best output per sentence: greedy when ``beam == 1`` (beam-only options ignored), else beam search."""
+    if beam == 1:
+        return greedy(model, src, src_lang, tgt_lang, **{k: v for k, v in kw.items() if k not in BEAM_ONLY})
+    return [hyps[0][0] if hyps else [] for hyps in beam_search(model, src, src_lang, tgt_lang, beam=beam, **kw)]
+
+
+def translate(model, tokenizer, sentences: list[str], src_lang: str, tgt_lang: str, *, beam: int = 5,
+              batch_size: int = 64, device: torch.device | str | None = None, **kw) -> list[str]:
+    """Translate (or summarise, or answer) plain strings: ``translate(model, tok, ["Hello."], "en", "fr")``.
+
+    Sentences are sorted by length into batches of ``batch_size`` and returned in input order.
+    Runs in eval mode under ``no_grad`` and restores train mode afterwards. ``device`` defaults to the
+    model's; given, the model is moved there. Inputs longer than ``max_positions`` are truncated.
+    ``kw`` goes to :func:`generate` (``max_len_a``, ``length_penalty``, ``no_repeat_ngram_size``, ...).
+    """
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    P = model.cfg.max_positions
+    ids = [s if len(s) <= P else s[: P - 1] + [EOS] for s in tokenizer.encode(list(sentences))]
+    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))  # longest first: memory errors show early
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    out, was_training = [""] * len(ids), model.training
+    model.to(device).eval()
+    try:
+        with torch.no_grad():
+            for batch in tqdm(batches, desc="translate", unit="batch", disable=len(batches) <= 1):
+                src = pad([ids[i] for i in batch]).to(device)
+                for i, hyp in zip(batch, generate(model, src, lang_id(src_lang), lang_id(tgt_lang), beam, **kw)):
+                    out[i] = tokenizer.decode(hyp)
+    finally:
+        model.train(was_training)
+    return out
+
+
+__all__ = ["greedy", "beam_search", "generate", "translate", "max_lengths", "banned_ngram_tokens"]
