@@ -26,6 +26,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .data import batch_indices, example_len
 from .masking import Batch, clm_batch, dae_noise, mass_mask, mlm_mask, pad, seq2seq_batch
 from .model import ModelConfig, Seq2Seq, override
 from .tokenizer import EOS, PAD, Tokenizer
@@ -85,29 +86,6 @@ class Task:
         if not self.data:
             raise ValueError(f"task {self.name or self.objective}: no training examples")
         self.name = self.name or f"{self.objective}-{self.lang}"
-
-
-def example_len(x) -> int:
-    """Tokens an example occupies in a batch (the longer side of a pair)."""
-    return max(len(x[0]), len(x[1])) if isinstance(x, tuple) else len(x)
-
-
-def batch_indices(lengths: Sequence[int], max_tokens: int, seed: int) -> list[list[int]]:
-    """Group examples into batches of at most ``max_tokens`` padded tokens (Sec. 4.1 counts
-    batches in tokens): sort by length (ties shuffled), cut greedily, shuffle the batch order."""
-    g = torch.Generator().manual_seed(seed)
-    noise = torch.rand(len(lengths), generator=g).tolist()
-    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], noise[i]))
-    batches, cur, longest = [], [], 0
-    for i in order:
-        longest_if = max(longest, lengths[i])
-        if cur and longest_if * (len(cur) + 1) > max_tokens:
-            batches.append(cur)
-            cur, longest_if = [], lengths[i]
-        cur.append(i)
-        longest = longest_if
-    batches.append(cur)
-    return [batches[j] for j in torch.randperm(len(batches), generator=g).tolist()]
 
 
 def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int, g: torch.Generator) -> Batch:

@@ -13,12 +13,12 @@ import torch
 from safetensors.torch import load_file
 from toy import counting, tiny_model
 
+from minimass.data import batch_indices
 from minimass.tokenizer import EOS
 from minimass.trainer import (
     CheckpointError,
     Task,
     Trainer,
-    batch_indices,
     checkpoints,
     load_checkpoint,
     read_log,
