@@ -1,0 +1,46 @@
+"""The ``minimass`` command: help, the source table, overrides, translate from stdin."""
+
+import subprocess
+import sys
+
+import pytest
+from toy import tiny_model
+
+from minimass.cli import latest, split_overrides
+from minimass.tokenizer import Tokenizer
+from minimass.trainer import save_checkpoint
+
+TEXTS = ["the cat sat on the mat", "le chat est sur le tapis", "a dog ran far away", "un chien court loin"] * 30
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "minimass", *args], input=stdin, capture_output=True, text=True)
+
+
+def test_help_and_data_table():
+    out = run("--help")
+    assert out.returncode == 0 and "pretrain" in out.stdout and "--model.KEY=VALUE" in out.stdout
+    out = run("data")
+    assert out.returncode == 0 and "bible" in out.stdout and "chitchat" in out.stdout
+
+
+def test_overrides_are_checked():
+    assert split_overrides(["--model.d_model=128", "--train.lr=3e-4"]) == ({"d_model": "128"}, {"lr": "3e-4"})
+    for bad in (["--lr=3"], ["--optim.lr=3"], ["--train.lr"], ["-x"]):
+        with pytest.raises(SystemExit):
+            split_overrides(bad)
+    out = run("pretrain", "--run", "unused", "--train.learning_rate=1")
+    assert out.returncode != 0 and "unknown TrainConfig key 'learning_rate'" in out.stderr
+
+
+def test_translate_reads_stdin_in_order(tmp_path):
+    tok = Tokenizer.train(TEXTS, vocab_size=300)
+    big = tiny_model(vocab_size=tok.vocab_size, max_positions=64)
+    save_checkpoint(tmp_path / "run" / "step_0000001", big, {"step": 1}, tok)
+    assert latest(tmp_path / "run").name == "step_0000001"
+    lines = ["the cat", "", "un chien court loin", "a dog"]
+    out = run("translate", "--checkpoint", str(tmp_path / "run"), "--beam", "2", stdin="\n".join(lines) + "\n")
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.split("\n")) == len(lines) + 1
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        latest(tmp_path)
