@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import data, preset
 from .metrics import bleu, chrf
-from .model import build_model
+from .model import ModelConfig, build_model, override
 from .search import translate
 from .tokenizer import Tokenizer, lang_id
 from .trainer import Task, Trainer, checkpoints, load_checkpoint, train_config
@@ -168,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args, extra = p.parse_known_args(argv)
     model_o, train_o = split_overrides(extra)
     pr = args.preset or preset()
+    override(ModelConfig(), model_o), train_config(pr, train_o)  # unknown keys fail here, before any work
     if args.cmd == "data":
         print(data.source_table())
     elif args.cmd == "demo":

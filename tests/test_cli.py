@@ -13,8 +13,9 @@ from minimass.trainer import save_checkpoint
 TEXTS = ["the cat sat on the mat", "le chat est sur le tapis", "a dog ran far away", "un chien court loin"] * 30
 
 
-def run(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "minimass", *args], input=stdin, capture_output=True, text=True)
+def run(*args, stdin=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "minimass", *args], input=stdin, capture_output=True, text=True,
+                          cwd=cwd)
 
 
 def test_help_and_data_table():
@@ -24,13 +25,14 @@ def test_help_and_data_table():
     assert out.returncode == 0 and "bible" in out.stdout and "chitchat" in out.stdout
 
 
-def test_overrides_are_checked():
+def test_overrides_are_checked(tmp_path):
     assert split_overrides(["--model.d_model=128", "--train.lr=3e-4"]) == ({"d_model": "128"}, {"lr": "3e-4"})
     for bad in (["--lr=3"], ["--optim.lr=3"], ["--train.lr"], ["-x"]):
         with pytest.raises(SystemExit):
             split_overrides(bad)
-    out = run("pretrain", "--run", "unused", "--train.learning_rate=1")
+    out = run("pretrain", "--run", "r", "--train.learning_rate=1", cwd=tmp_path)
     assert out.returncode != 0 and "unknown TrainConfig key 'learning_rate'" in out.stderr
+    assert not (tmp_path / "r").exists()  # rejected before any work
 
 
 def test_translate_reads_stdin_in_order(tmp_path):
