@@ -6,7 +6,6 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 TORCH  ?= torch==2.13.0
 NOTEBOOKS = $(wildcard notebooks/[0-9][0-9]_*.ipynb)
-export MINIMASS_PRESET ?= smoke
 
 .PHONY: venv demo test lint lab bench clean
 
@@ -24,7 +23,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 test: lint
-	$(BIN)/python -m pytest tests $(if $(NOTEBOOKS),--nbval-lax --nbval-current-env $(NOTEBOOKS))
+	MINIMASS_PRESET=smoke $(BIN)/python -m pytest tests $(if $(NOTEBOOKS),--nbval-lax --nbval-current-env $(NOTEBOOKS))
 
 lab: venv
 	MINIMASS_PRESET=cpu $(BIN)/jupyter lab notebooks/
