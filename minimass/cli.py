@@ -63,9 +63,11 @@ def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str]
 
 def finetune(run_dir: str | Path, init: str | Path | None, src: str = "en", tgt: str = "fr",
              n_train: int | None = None, preset_name: str = "cpu", model_overrides: dict | None = None,
-             train_overrides: dict | None = None, seed: int = 0, tokenizer: Tokenizer | None = None) -> Trainer:
+             train_overrides: dict | None = None, seed: int = 0, tokenizer: Tokenizer | None = None,
+             valid_bleu: int = 0) -> Trainer:
     """Fine-tune on (src, tgt) Bible pairs (Sec. 4.3, low-resource NMT); ``init=None`` is the
-    no-pre-training baseline (it needs ``tokenizer``, e.g. the pre-trained run's, for a fair comparison)."""
+    no-pre-training baseline (it needs ``tokenizer``, e.g. the pre-trained run's, for a fair comparison).
+    ``valid_bleu=N`` adds greedy BLEU on the first N validation pairs to every validation."""
     if init is not None:
         model, tok, _ = load_checkpoint(init)
         tokenizer = tokenizer or tok
@@ -84,7 +86,13 @@ def finetune(run_dir: str | Path, init: str | Path | None, src: str = "en", tgt:
     task = Task("mt", encode(splits.train, "ft-train"), lang=lang_id(tgt), src_lang=lang_id(src),
                 name=f"mt-{src}-{tgt}", valid=encode(splits.valid[: size["valid"]], "ft-valid"))
     cfg = train_config(preset_name, {"seed": seed, **(train_overrides or {})})
-    trainer = Trainer(model, [task], cfg, run_dir, tokenizer=tokenizer)
+    pairs = splits.valid[:valid_bleu]
+
+    def validate(m):
+        return {"valid_bleu": bleu(translate(m, tokenizer, [p[0] for p in pairs], src, tgt, beam=1),
+                                   [p[1] for p in pairs])["score"]}
+
+    trainer = Trainer(model, [task], cfg, run_dir, tokenizer=tokenizer, validate=validate if pairs else None)
     trainer.train()
     return trainer
 
@@ -158,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sub.choices["finetune"].add_argument("--init", help="pre-trained checkpoint or run folder")
     sub.choices["finetune"].add_argument("--n-train", type=int, default=None, help="training pairs to keep")
     sub.choices["finetune"].add_argument("--tokenizer", help="tokenizer.model for a run without --init")
+    sub.choices["finetune"].add_argument("--valid-bleu", type=int, default=0, help="BLEU on N valid pairs")
     for name in ("translate", "evaluate"):
         s = sub.add_parser(name, help="stdin to stdout, batched" if name == "translate" else "BLEU/chrF on Matthew")
         s.add_argument("--checkpoint", required=True, help="checkpoint or run folder (newest checkpoint)")
@@ -179,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         src, tgt = args.langs.split(",")
         tok = Tokenizer.load(args.tokenizer) if args.tokenizer else None
         finetune(args.run, latest(args.init) if args.init else None, src, tgt, args.n_train, pr, model_o, train_o,
-                 args.seed, tok)
+                 args.seed, tok, args.valid_bleu)
     elif args.cmd == "translate":
         model, tok, _ = load_checkpoint(latest(args.checkpoint))
         lines = [ln.rstrip("\n") for ln in sys.stdin]
