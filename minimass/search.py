@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .masking import pad
 from .tokenizer import BOS, EOS, MASK, PAD, lang_id

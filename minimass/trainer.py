@@ -24,7 +24,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .data import batch_indices, example_len
 from .masking import Batch, clm_batch, dae_noise, mass_mask, mlm_mask, pad, seq2seq_batch
