@@ -348,18 +348,22 @@ class Trainer:
         cfg, last_eval = self.cfg, {}
         bar = tqdm(total=cfg.max_steps, initial=self.step, disable=not cfg.progress or self.rank != 0,
                    desc=f"train {self.run_dir.name}", dynamic_ncols=True)
-        t0, toks = time.time(), 0
+        t0, agg = time.time(), {}  # task -> [summed loss, tokens] since the last log line
         try:
             while self.step < cfg.max_steps:
                 m = self.train_step()
-                toks += m["tokens"]
+                a = agg.setdefault(m["task"], [0.0, 0])
+                a[0], a[1] = a[0] + m["loss"] * m["tokens"], a[1] + m["tokens"]
                 bar.update(1)
                 if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
-                    rate = toks / max(time.time() - t0, 1e-9)
+                    toks = sum(n for _, n in agg.values())
+                    loss, rate = sum(x for x, _ in agg.values()) / max(toks, 1), toks / max(time.time() - t0, 1e-9)
                     lr = self.sched.get_last_lr()[0]
-                    bar.set_postfix(loss=f"{m['loss']:.3f}", lr=f"{lr:.1e}", tok_s=f"{rate:.0f}")
-                    self.log({"step": self.step, **m, "lr": lr, "tok_s": rate})
-                    t0, toks = time.time(), 0
+                    bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}", tok_s=f"{rate:.0f}")
+                    per_task = {f"loss/{k}": x / max(n, 1) for k, (x, n) in agg.items()}
+                    self.log({"step": self.step, "loss": loss, **per_task, "tokens": toks, "gnorm": m["gnorm"],
+                              "lr": lr, "tok_s": rate})
+                    t0, agg = time.time(), {}
                 if (cfg.eval_every and self.step % cfg.eval_every == 0) or self.step == cfg.max_steps:
                     last_eval = self.evaluate()
                     if last_eval:
