@@ -135,11 +135,10 @@ def demo(run_root: Path) -> None:
     pairs, translating 200 held-out verses (Matthew) and scoring them (about 10 minutes on 2 cores)."""
     t0 = time.time()
     print(data.source_table())
-    pre = pretrain(run_root / "pretrain", "cpu", train_overrides={"max_steps": 300, "warmup": 100, "eval_every": 150,
-                                                                  "save_every": 150}, sentences=60000)
+    short = {"max_steps": 200, "warmup": 100, "eval_every": 100, "save_every": 100}
+    pre = pretrain(run_root / "pretrain", "cpu", train_overrides=short)
     print(f"pre-training: {pre.evaluate()}")
-    ft = finetune(run_root / "finetune", latest(run_root / "pretrain"), n_train=5000,
-                  train_overrides={"max_steps": 300, "warmup": 100, "eval_every": 150, "save_every": 150})
+    ft = finetune(run_root / "finetune", latest(run_root / "pretrain"), n_train=5000, train_overrides=short)
     print(f"fine-tuning: {ft.evaluate()}")
     res = evaluate(run_root / "finetune", n=200, beam=5)
     for s, h, r in res.pop("examples"):
