@@ -246,7 +246,9 @@ def forward_flops(cfg: ModelConfig, src_len: int, tgt_len: int) -> dict[str, flo
     """
     d, f = cfg.d_model, cfg.d_ff
     enc = cfg.n_enc_layers * src_len * (2 * 4 * d * d + 2 * 2 * d * f + 2 * 2 * src_len * d)
-    dec = cfg.n_dec_layers * tgt_len * (2 * 8 * d * d + 2 * 2 * d * f + 2 * 2 * (tgt_len + src_len) * d)
+    # per target token: self-attn q,k,v,out + cross-attn q,out (12 d^2), FFN, attention scores over T + S keys;
+    # the cross-attention keys/values of the S memory vectors are projected once per layer (4 S d^2)
+    dec = cfg.n_dec_layers * (tgt_len * (12 * d * d + 4 * d * f + 4 * (tgt_len + src_len) * d) + 4 * src_len * d * d)
     return {"encoder": float(enc), "decoder": float(dec), "output": 2.0 * tgt_len * d * cfg.vocab_size}
 
 
