@@ -12,6 +12,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import torch
+
 from . import data, preset
 from .metrics import bleu, chrf
 from .model import ModelConfig, build_model, override
@@ -54,6 +56,7 @@ def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str]
         ids = data.encode_cached(tok, texts[lg], f"pretrain-{lg}")
         valid = data.encode_cached(tok, [p[langs.index(lg)] for p in splits.valid[: size["valid"]]], f"valid-{lg}")
         tasks += [Task(o, ids, lang=lang_id(lg), name=f"{o}-{lg}", valid=valid) for o in objectives]
+    torch.manual_seed(seed)  # initial weights
     model = build_model(preset_name, vocab_size=tok.vocab_size, **(model_overrides or {}))
     cfg = train_config(preset_name, {"seed": seed, **(train_overrides or {})})
     trainer = Trainer(model, tasks, cfg, run_dir, tokenizer=tok)
@@ -74,6 +77,7 @@ def finetune(run_dir: str | Path, init: str | Path | None, src: str = "en", tgt:
     elif tokenizer is None:
         raise ValueError("finetune without init needs a tokenizer (pass the pre-trained run's)")
     else:
+        torch.manual_seed(seed)  # initial weights
         model = build_model(preset_name, vocab_size=tokenizer.vocab_size, **(model_overrides or {}))
     size = DATA_SIZES[preset_name]
     splits = data.parallel(src, tgt, n_train=n_train, seed=seed)
