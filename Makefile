@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 TORCH  ?= torch==2.13.0
 NOTEBOOKS = $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 
-.PHONY: venv demo test lint lab bench clean
+.PHONY: venv demo test lint lab notebooks bench clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -27,6 +27,9 @@ test: lint
 
 lab: venv
 	MINIMASS_PRESET=cpu $(BIN)/jupyter lab notebooks/
+
+notebooks: venv  # re-execute every notebook at MINIMASS_PRESET (default cpu), outputs committed
+	$(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
 
 bench: venv
 	$(BIN)/python bench/run.py
