@@ -29,6 +29,7 @@ from tqdm import tqdm
 from .data import batch_indices, example_len
 from .masking import Batch, clm_batch, dae_noise, mass_mask, mlm_mask, pad, seq2seq_batch
 from .model import ModelConfig, Seq2Seq, override
+from .search import greedy
 from .tokenizer import EOS, PAD, Tokenizer
 
 
@@ -238,7 +239,6 @@ class Trainer:
     def back_translate(self, task: Task, sents: list) -> list:
         """Sec. 4.2: translate monolingual ``sents`` (language ``lang``) into ``src_lang`` greedily in
         eval mode, and return synthetic pairs (translation, original) to train on."""
-        from .search import greedy
         was = self.model.training
         self.model.eval()
         out = greedy(self.model, pad(sents).to(self.device), task.lang, task.src_lang,
