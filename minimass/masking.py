@@ -90,7 +90,7 @@ def fragment_length(m: int, ratio: float) -> int:
 
 def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: int, lang: int = 0,
               mode: str = "mass", first: str = "mask", probs: Sequence[float] = (0.8, 0.1, 0.1),
-              starts: Sequence[int] | None = None, generator: torch.Generator | None = None) -> Batch:
+              starts: Sequence | None = None, generator: torch.Generator | None = None) -> Batch:
     """Build a MASS batch (Sec. 3.2, Fig. 1): mask a fragment of k tokens, predict it in the decoder.
 
     Example (m=8, k=4, start 2, probs=(1, 0, 0), the paper's Fig. 1): encoder input
@@ -98,11 +98,14 @@ def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: 
     target ``x3 x4 x5 x6``.
 
     ``ratio`` sets k per sentence (k=1 is BERT's masked LM, k=m a standard LM; Table 1).
-    ``mode``: ``"mass"``; ``"discrete"`` masks k random non-consecutive tokens and predicts
-    them in order (Table 6); ``"feed"`` feeds the decoder every previous token instead of
-    only the fragment's (Table 6), with the loss still on the fragment only.
-    ``first``: decoder's first input, ``"mask"`` (paper) or ``"prev"`` (official code).
-    ``starts``: fixed fragment starts (for teaching and tests); otherwise uniform.
+    ``mode``: ``"mass"``; ``"discrete"`` masks k positions drawn uniformly without replacement (they may
+    touch) and predicts them in order (Table 6); ``"feed"`` feeds the decoder every previous token instead
+    of only the fragment's (Table 6), with the loss still on the fragment only.
+    Decoder input at masked position t (mass and discrete, as the paper's full-length decoder of Fig. 1-2):
+    x[t-1] when position t-1 is masked too, else ``[M]``. Discrete, positions 0, 3, 4, 7 of 8 tokens:
+    ``[M] [M] x3 [M]``. ``first="prev"`` feeds x[t-1] (``<s>`` at t=0) everywhere instead, as the official
+    code does: for MASS only the fragment's first input changes.
+    ``starts``: fixed fragment starts, or for discrete the masked positions (for teaching and tests).
     """
     if mode not in ("mass", "discrete", "feed"):
         raise ValueError(f"mode must be 'mass', 'discrete' or 'feed', got {mode!r}")
@@ -116,22 +119,20 @@ def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: 
         m = len(s)
         k = fragment_length(m, ratio)
         if mode == "discrete":
-            where = sorted(torch.randperm(m, generator=generator)[:k].tolist())
+            where = sorted(torch.randperm(m, generator=generator)[:k].tolist() if starts is None else starts[i])
         else:
             u = int(torch.randint(0, m - k + 1, (1,), generator=generator)) if starts is None else starts[i]
             if not 0 <= u <= m - k:
                 raise ValueError(f"starts[{i}]={u} out of range for m={m}, k={k}")
             where = list(range(u, u + k))
         src.append(_replace(s, where, vocab_size, probs, generator))
-        start_tok = MASK if first == "mask" else (s[where[0] - 1] if where[0] > 0 else BOS)
         if mode == "feed":  # every position up to the fragment's end; loss only on the fragment
-            pos = list(range(where[-1] + 1))
+            pos, fragment = list(range(where[-1] + 1)), set(where)
             dec_in.append([MASK if first == "mask" else BOS] + s[: where[-1]])
-            fragment = set(where)
             target.append([s[t] if t in fragment else PAD for t in pos])
         else:
-            pos = where
-            dec_in.append([start_tok] + [s[t] for t in where[:-1]])
+            pos, masked = where, set(where)
+            dec_in.append([(s[t - 1] if t else BOS) if t - 1 in masked or first == "prev" else MASK for t in where])
             target.append([s[t] for t in where])
         positions.append(pos)
     return Batch(pad(src), pad(dec_in), pad(target), pad(positions, 0), lang, lang)

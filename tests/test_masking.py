@@ -77,10 +77,25 @@ def test_discrete_and_feed():
         pos = b.positions[i, :k].tolist()
         assert pos == sorted(set(pos)) and b.target[i, :k].tolist() == [s[t] for t in pos]
         assert [t for t in range(len(s)) if b.src[i, t] == MASK] == pos
+        prev_masked = [t > 0 and t - 1 in pos for t in pos]
+        assert b.dec_in[i, :k].tolist() == [s[t - 1] if p else MASK for t, p in zip(pos, prev_masked)]
     b = mass_mask([FIG1], 0.5, vocab_size=V, mode="feed", probs=(1, 0, 0), starts=[2])
     assert b.dec_in.tolist() == [[MASK, 11, 12, 13, 14, 15]]
     assert b.target.tolist() == [[PAD, PAD, 13, 14, 15, 16]]
     assert b.positions.tolist() == [[0, 1, 2, 3, 4, 5]]
+
+
+def test_discrete_hand_worked():
+    """Table 6 Discrete, as the paper's full-length decoder: masked 0, 3, 4, 7 of x0..x7 -> [M] [M] x3 [M]."""
+    x = [10, 11, 12, 13, 14, 15, 16, EOS]
+    b = mass_mask([x], 0.5, vocab_size=V, mode="discrete", probs=(1, 0, 0), starts=[[0, 3, 4, 7]])
+    assert b.dec_in.tolist() == [[MASK, MASK, 13, MASK]]
+    assert b.target.tolist() == [[10, 13, 14, EOS]] and b.positions.tolist() == [[0, 3, 4, 7]]
+    assert b.src.tolist() == [[MASK, 11, 12, MASK, MASK, 15, 16, MASK]]
+    code = mass_mask([x], 0.5, vocab_size=V, mode="discrete", first="prev", probs=(1, 0, 0), starts=[[0, 3, 4, 7]])
+    assert code.dec_in.tolist() == [[BOS, 12, 13, 16]]  # the official code: the real previous word
+    fig1 = mass_mask([FIG1], 0.5, vocab_size=V, first="prev", probs=(1, 0, 0), starts=[2])
+    assert fig1.dec_in.tolist() == [[12, 13, 14, 15]]
 
 
 def test_80_10_10_within_tolerance():
