@@ -302,16 +302,17 @@ class Trainer:
         task = self.tasks[self.step % len(self.tasks)]
         self.model.train()
         self.opt.zero_grad(set_to_none=True)
-        loss_sum, n_tok = 0.0, 0
         amp = self.device.type == "cuda" and self.cfg.bf16
-        for micro in range(self.cfg.accum):
-            b = self.build(task, self.next_examples(task), self.step * self.cfg.accum + micro)
-            n_global = self.all_sum(b.n_tokens)
+        batches = [self.build(task, self.next_examples(task), self.step * self.cfg.accum + micro)
+                   for micro in range(self.cfg.accum)]
+        n_tok = self.all_sum(sum(b.n_tokens for b in batches))  # predicted tokens of the whole step
+        loss_sum = 0.0
+        for b in batches:
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
                 loss = self.loss_module(b)
-            # DDP averages gradients over processes, so scale to get d(global sum)/(global count)
-            (loss * self.world / max(n_global * self.cfg.accum, 1)).backward()
-            loss_sum, n_tok = loss_sum + float(loss.detach()), n_tok + n_global
+            # DDP averages gradients over processes: scale so the result is d(global sum) / (global count)
+            (loss * self.world / max(n_tok, 1)).backward()
+            loss_sum += float(loss.detach())
         loss_sum = self.all_sum(loss_sum)
         if not math.isfinite(loss_sum):
             raise FloatingPointError(

@@ -14,11 +14,13 @@ from safetensors.torch import load_file
 from toy import counting, tiny_model
 
 from minimass.data import batch_indices
+from minimass.masking import seq2seq_batch
 from minimass.tokenizer import EOS
 from minimass.trainer import (
     CheckpointError,
     Task,
     Trainer,
+    batch_loss,
     checkpoints,
     load_checkpoint,
     read_log,
@@ -164,3 +166,18 @@ def test_ddp_two_processes_match_one(tmp_path):
     for x, y in zip(la, lb):
         assert x["loss"] == pytest.approx(y["loss"], rel=1e-4) and x["gnorm"] == pytest.approx(y["gnorm"], rel=1e-3)
     assert any(not torch.equal(a[k], tiny_model(dropout=0.0).state_dict()[k]) for k in a)
+
+
+def test_accumulation_gives_the_token_mean_gradient(tmp_path):
+    """accum=2 over a 1-pair and a 4-pair batch equals one batch holding all 5 pairs (token mean, not mean of means)."""
+    pairs = [(s, s[-2::-1] + [EOS]) for s in counting(5, seed=4)]
+    parts = [pairs[:1], pairs[1:]]
+    t = Trainer(tiny_model(dropout=0.0), [Task("mt", pairs, lang=1)], cfg(max_steps=1, accum=2, clip=0), tmp_path)
+    ref = tiny_model(dropout=0.0)
+    ref.load_state_dict(t.model.state_dict())
+    t.next_examples = lambda task: parts.pop(0)
+    t.train_step()
+    loss, n = batch_loss(ref, seq2seq_batch(pairs, tgt_lang=1))
+    (loss / n).backward()
+    for (name, p), q in zip(t.model.named_parameters(), ref.parameters()):
+        assert p.grad is not None and torch.allclose(p.grad, q.grad, atol=1e-6, rtol=0), name
