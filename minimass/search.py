@@ -127,13 +127,13 @@ def beam_search(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tens
             live = []  # (row, token, score) of the K best prefixes that go on
             if done[b]:  # rows stay in place and are fed <pad>; nothing in them is read again
                 live = [(b * K + k, PAD, -INF) for k in range(K)]
-            for s, i in zip(top[b], idx[b]):
+            for rank, (s, i) in enumerate(zip(top[b], idx[b])):
                 if len(live) == K:
                     break
                 row, tok = b * K + i // V, i % V
                 if tok != EOS:
                     live.append((row, tok, s))
-                elif s > -INF:  # a hypothesis of t + 1 tokens, </s> included
+                elif rank < K and s > -INF:  # only a top-K </s> finishes (as fairseq and HF): t + 1 tokens
                     keep_best(finished[b], K, s / (t + 1) ** length_penalty, hist[row])
             if not done[b] and t + 1 >= limit[b]:  # out of steps: live prefixes finish as they are
                 for row, tok, s in live:

@@ -160,3 +160,35 @@ def test_translate_keeps_order_and_batching_does_not_matter(tok):
     with pytest.raises(ValueError, match="unknown language"):
         translate(model, tok, ["hi"], "en", "xx")
 
+
+
+class Scripted:
+    """A fake decoder whose next-token probabilities are a table keyed by the prefix (no encoder, no cache)."""
+
+    A, B, X, Y, F = range(5, 10)
+    TABLE = {(): {A: 0.55, B: 0.40}, (A,): {X: 0.5, EOS: 0.45}, (B,): {EOS: 0.6, Y: 0.35}}
+
+    def __init__(self):
+        self.cfg = ModelConfig(vocab_size=10, max_positions=64)
+
+    def encode(self, src, lang):
+        return torch.zeros(src.size(0), src.size(1), 1), (src != PAD)[:, None, None, :]
+
+    def decode(self, seqs, lang, memory, mem_mask, cache=None):
+        logits = torch.full((seqs.size(0), seqs.size(1), 10), -1e9)
+        for r, prefix in enumerate(seqs[:, 1:].tolist()):
+            probs = self.TABLE.get(tuple(prefix), {EOS: 0.9})
+            probs = {**probs, self.F: 1 - sum(probs.values())}  # the rest on a filler token
+            for tok, p in probs.items():
+                logits[r, -1, tok] = float(torch.tensor(p).log())
+        return logits
+
+
+def test_only_top_k_eos_candidates_finish():
+    """K=2, step 1: A-x, A-</s>, B-</s>, B-y. B-</s> ranks 3rd: finishing it filled the K slots and stopped the
+    search at [A] (score -0.70); the top-K rule keeps searching and finds [A, x] (-0.47)."""
+    m, s = Scripted(), Scripted
+    out = beam_search(m, torch.tensor([[5, EOS]]), 0, 1, beam=2, nbest=2, use_cache=False, max_len_b=8)[0]
+    assert out[0][0] == [s.A, s.X] and out[0][1] == pytest.approx(float(torch.tensor([0.55, 0.5, 0.9]).log().sum()) / 3)
+    assert out[1][0] == [s.B, s.Y]  # -0.690 beats A-</s> (-0.698), which finished at step 1 but is third
+    assert generate(m, torch.tensor([[5, EOS]]), 0, 1, beam=2, use_cache=False) == [[s.A, s.X]]
