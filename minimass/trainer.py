@@ -15,6 +15,7 @@ import math
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -60,7 +61,7 @@ class TrainConfig:
 
 TRAIN_PRESETS: dict[str, dict] = {
     "smoke": dict(lr=1e-3, warmup=20, max_steps=60, max_tokens=1000, log_every=10, eval_every=30, save_every=30),
-    "cpu": dict(lr=5e-4, warmup=200, max_steps=2000, max_tokens=2000, eval_every=250, save_every=250),
+    "cpu": dict(lr=5e-4, warmup=200, max_steps=1000, max_tokens=2000, eval_every=250, save_every=250),
     "gpu": dict(lr=1e-4, warmup=4000, max_steps=100000, max_tokens=3000, eval_every=2000, save_every=2000),
 }
 OBJECTIVES = ("mass", "mlm", "clm", "dae", "mt", "bt")
@@ -150,21 +151,54 @@ def save_checkpoint(path: Path, model: Seq2Seq, state: dict, tokenizer: Tokenize
     os.replace(tmp, path)
 
 
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[dict, dict]:
+    """Read a checkpoint folder without building a model: ``(tensors, state)``, where ``state`` holds the
+    step, optimizer, scheduler, RNG states, ``train_config`` and ``model_config``. Raises
+    :class:`CheckpointError` naming the folder and the bad file."""
+    path = Path(path)
+    try:
+        state = torch.load(path / "state.pt", map_location=map_location, weights_only=True)
+        return load_file(path / "model.safetensors", device=str(map_location)), state
+    except Exception as e:  # noqa: BLE001 - any failure means the checkpoint is unusable
+        raise CheckpointError(f"cannot load checkpoint {path}: {type(e).__name__}: {e}") from e
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"):
     """Load a checkpoint folder on any device (CPU by default, whatever it was saved on).
 
     Returns ``(model, tokenizer or None, state)``; raises :class:`CheckpointError` naming the bad file.
     """
-    path = Path(path)
+    tensors, state = read_checkpoint(path, map_location)
     try:
-        state = torch.load(path / "state.pt", map_location=map_location, weights_only=True)
         model = Seq2Seq(ModelConfig(**state.pop("model_config")))
-        model.load_state_dict(load_file(path / "model.safetensors", device=str(map_location)))
-        tok_file = path / "tokenizer.model"
+        model.load_state_dict(tensors)
+        tok_file = Path(path) / "tokenizer.model"
         tokenizer = Tokenizer.load(tok_file) if tok_file.exists() else None
-    except Exception as e:  # noqa: BLE001 - any failure means the checkpoint is unusable
+    except Exception as e:  # noqa: BLE001
         raise CheckpointError(f"cannot load checkpoint {path}: {type(e).__name__}: {e}") from e
     return model, tokenizer, state
+
+
+# Training-config keys that may change between a run and its resumption without changing what it learns
+BOOKKEEPING = ("max_steps", "progress", "device", "log_every", "eval_every", "save_every", "keep")
+
+
+def check_resume(checkpoint: str | Path | dict, model_cfg: ModelConfig, train_cfg: TrainConfig | None = None) -> dict:
+    """Check that a checkpoint (folder, or its state) can be resumed with these configs.
+
+    A model-config difference raises ``ValueError`` naming each key, saved and wanted; training-config
+    differences (other than ``BOOKKEEPING``) are warned about and returned as ``{key: (saved, wanted)}``.
+    """
+    state = checkpoint if isinstance(checkpoint, dict) else read_checkpoint(checkpoint)[1]
+    saved, now = state["model_config"], asdict(model_cfg)
+    if diff := {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}:
+        keys = ", ".join(f"{k} (saved {a!r}, wanted {b!r})" for k, (a, b) in diff.items())
+        raise ValueError(f"cannot resume a checkpoint of another model: {keys}. Use another run folder.")
+    saved, now = state["train_config"], asdict(train_cfg) if train_cfg else {}
+    diff = {k: (saved.get(k), v) for k, v in now.items() if k not in BOOKKEEPING and saved.get(k) != v}
+    if diff:
+        warnings.warn(f"resuming with other training settings (saved, wanted): {diff}", stacklevel=2)
+    return diff
 
 
 def checkpoints(run_dir: str | Path) -> list[Path]:
@@ -266,11 +300,12 @@ class Trainer:
         """Continue from the newest checkpoint that loads; a corrupt one is reported and skipped."""
         for path in checkpoints(self.run_dir):
             try:
-                model, _, st = load_checkpoint(path, self.device)
+                tensors, st = read_checkpoint(path, self.device)
             except CheckpointError as e:
                 tqdm.write(f"warning: {e}; trying an older checkpoint")
                 continue
-            self.model.load_state_dict(model.state_dict())
+            check_resume(st, self.model.cfg, self.cfg)
+            self.model.load_state_dict(tensors)
             self.opt.load_state_dict(st["optimizer"])
             self.sched.load_state_dict(st["scheduler"])
             self.step, self.pos = st["step"], st["pos"]

@@ -21,6 +21,7 @@ from minimass.trainer import (
     Task,
     Trainer,
     batch_loss,
+    check_resume,
     checkpoints,
     load_checkpoint,
     read_log,
@@ -181,3 +182,13 @@ def test_accumulation_gives_the_token_mean_gradient(tmp_path):
     (loss / n).backward()
     for (name, p), q in zip(t.model.named_parameters(), ref.parameters()):
         assert p.grad is not None and torch.allclose(p.grad, q.grad, atol=1e-6, rtol=0), name
+
+
+def test_resume_refuses_another_model_naming_the_keys(tmp_path):
+    Trainer(tiny_model(), [Task("mass", counting(50))], cfg(max_steps=2), tmp_path).train()
+    with pytest.raises(ValueError, match=r"d_model \(saved 32, wanted 48\).*d_ff \(saved 64, wanted 96\)"):
+        Trainer(tiny_model(d_model=48, d_ff=96), [Task("mass", counting(50))], cfg(max_steps=4), tmp_path)
+    with pytest.warns(UserWarning, match="'lr': \\(0.003, 0.001\\)"):
+        t = Trainer(tiny_model(), [Task("mass", counting(50))], cfg(max_steps=4, lr=1e-3), tmp_path)
+    assert t.step == 2
+    assert check_resume(checkpoints(tmp_path)[0], t.model.cfg, cfg(max_steps=9)) == {}  # max_steps: bookkeeping
