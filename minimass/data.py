@@ -20,7 +20,7 @@ import urllib.request
 import zipfile
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from .tokenizer import LANGS
 
-MAX_LEN = 175  # Sec. 4.1 (as XLM): sentences longer than 175 tokens are dropped
+MAX_LEN = 175  # the paper's filter (Sec. 4.1): longer sentences are dropped; the official code's default is 100
 # Bible versions (the first gives pairs): en WEB, KJV, BBE; fr Segond, Ostervald, Darby; de Elberfelder; ro Cornilescu
 BIBLE = {"en": ("4", "k", "3"), "fr": ("l", "o", "5"), "de": ("e",), "ro": ("u",)}
 TEST_BOOK, VALID_BOOK = 40, 41  # Matthew -> test pairs, Mark -> valid pairs
@@ -206,9 +206,14 @@ def source_table() -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
 def read_lines(path: str | Path, limit: int | None = None) -> list[str]:
-    """Lines of a UTF-8 text file (``.gz`` too) without newlines; a bad line raises 'path:LINE: not valid UTF-8'."""
+    """Lines of a UTF-8 text file (``.gz`` too; ``-``: stdin) without newlines; a bad line raises
+    'path:LINE: not valid UTF-8'."""
     out = []
-    with (gzip.open if str(path).endswith(".gz") else open)(path, "rb") as f:
+    if str(path) == "-":
+        path, f = "<stdin>", nullcontext(sys.stdin.buffer)
+    else:
+        f = (gzip.open if str(path).endswith(".gz") else open)(path, "rb")
+    with f as f:
         for i, raw in enumerate(itertools.islice(f, limit), 1):
             try:
                 out.append(raw.decode("utf-8").rstrip("\r\n"))
@@ -358,7 +363,7 @@ def _pairs(root: Path, src: str, tgt: str, books: Iterable[int]) -> list[tuple[s
 
 def parallel(src_lang: str, tgt_lang: str, n_train: int | None = None, seed: int = 0, tokenizer: Any = None,
              max_len: int = MAX_LEN, path: str | Path | None = None) -> Splits:
-    """(src, tgt) Bible verse pairs (first version in ``BIBLE``, e.g. WEB-Segond) for low-resource NMT (Sec. 4.3):
+    """(src, tgt) Bible verse pairs (first version in ``BIBLE``, e.g. WEB-Segond) for low-resource NMT (Sec. 4.2):
     test = Matthew, valid = Mark, train = other books but Luke; ``n_train``: a seeded subset (Fig. 3)."""
     for lang in (src_lang, tgt_lang):
         _check(lang)

@@ -1,9 +1,12 @@
-"""Transformer encoder-decoder for MASS (Sec. 4.1), built the way XLM builds it.
+"""Transformer encoder-decoder for MASS (Sec. 4.1).
 
-Token embeddings are shared by the encoder, the decoder and the output layer;
-positions are learned; a language embedding is added to every token; the sum
-goes through a LayerNorm (XLM's ``layer_norm_emb``); GELU feed-forward;
-post-LN by default (``pre_ln=True`` for the pre-LN variant).
+As in XLM and MASS: learned positions, a language embedding added to every token, the sum
+through a LayerNorm (XLM's ``layer_norm_emb``), GELU feed-forward, post-LN by default
+(``pre_ln=True`` for the pre-LN variant). minimass's own simplification: one token, position
+and language table shared by the encoder, the decoder and the output layer, and one
+cross-attention for all languages. XLM and MASS build the encoder and decoder as two models,
+each with its own embeddings (only the decoder's input and output embeddings are tied), and
+MASS gives the decoder one cross-attention output projection per language.
 
 The decoder takes explicit position ids: a MASS batch feeds it only the
 fragment's tokens, each at its original position in the sentence (Sec. 4.1,
@@ -59,14 +62,17 @@ def override(cfg, overrides: dict | None = None, **kw):
             raise KeyError(f"unknown {type(cfg).__name__} key {key!r}; known: {', '.join(fields)}")
         old = getattr(cfg, key)
         if isinstance(value, str) and not isinstance(old, str) and old is not None:
-            if isinstance(old, bool):
-                if value.lower() not in ("true", "false", "1", "0"):
-                    raise ValueError(f"{key}: expected true/false, got {value!r}")
-                value = value.lower() in ("true", "1")
-            elif isinstance(old, (tuple, list)):
-                value = type(old)(type(old[0])(v) for v in value.split(",")) if old else (value,)
-            else:
-                value = type(old)(value)
+            kind = "true/false" if isinstance(old, bool) else "a comma-separated list" if isinstance(
+                old, (tuple, list)) else type(old).__name__
+            try:
+                if isinstance(old, bool):
+                    value = {"true": True, "1": True, "false": False, "0": False}[value.lower()]
+                elif isinstance(old, (tuple, list)):
+                    value = type(old)(type(old[0])(v) for v in value.split(",")) if old else (value,)
+                else:
+                    value = type(old)(value)
+            except (ValueError, KeyError):
+                raise ValueError(f"{type(cfg).__name__} key {key!r}: expected {kind}, got {value!r}") from None
         changes[key] = value
     return dataclasses.replace(cfg, **changes)
 

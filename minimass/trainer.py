@@ -155,12 +155,14 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """Read a checkpoint folder without building a model: ``(tensors, state)``, where ``state`` holds the
     step, optimizer, scheduler, RNG states, ``train_config`` and ``model_config``. Raises
     :class:`CheckpointError` naming the folder and the bad file."""
-    path = Path(path)
-    try:
-        state = torch.load(path / "state.pt", map_location=map_location, weights_only=True)
-        return load_file(path / "model.safetensors", device=str(map_location)), state
-    except Exception as e:  # noqa: BLE001 - any failure means the checkpoint is unusable
-        raise CheckpointError(f"cannot load checkpoint {path}: {type(e).__name__}: {e}") from e
+    out = []
+    for name, read in (("model.safetensors", lambda f: load_file(f, device=str(map_location))),
+                       ("state.pt", lambda f: torch.load(f, map_location=map_location, weights_only=True))):
+        try:
+            out.append(read(Path(path) / name))
+        except Exception as e:  # noqa: BLE001 - any failure means the checkpoint is unusable
+            raise CheckpointError(f"cannot load checkpoint {path}: {name}: {type(e).__name__}: {e}") from e
+    return out[0], out[1]
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"):
