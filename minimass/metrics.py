@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU, CHRF
 
 
@@ -47,6 +46,8 @@ def rouge(hyps: list[str], refs: list[str]) -> dict:
     """
     _check(hyps, refs)
     keys = ("rouge1", "rouge2", "rougeL")
+    from rouge_score import rouge_scorer  # imported here: only summarisation needs it
+
     scorer = rouge_scorer.RougeScorer(list(keys), use_stemmer=True)
     totals = dict.fromkeys(keys, 0.0)
     for hyp, ref in zip(hyps, refs):
