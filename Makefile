@@ -7,13 +7,13 @@ BIN     = $(VENV)/bin
 TORCH  ?= torch==2.13.0
 NOTEBOOKS = $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 
-.PHONY: venv demo test lint lab notebooks bench clean
+.PHONY: venv demo test lint lab notebooks bench gpu-check clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "$(TORCH)" -e ".[dev]"
+	$(BIN)/pip install -q "$(TORCH)" -e ".[dev,hf]"
 	touch $@
 
 demo: venv
@@ -33,6 +33,13 @@ notebooks: venv  # re-execute every notebook at MINIMASS_PRESET (default cpu), o
 
 bench: venv
 	$(BIN)/python bench/run.py
+
+# On a machine with one CUDA GPU, no venv and no network: the system python3 needs torch (CUDA), sentencepiece,
+# safetensors, sacrebleu, tqdm, matplotlib; the data cache comes from MINIMASS_DATA (see scripts/gpu_check.py).
+PYTHON_GPU ?= python3
+GPU_CHECK_ARGS ?=
+gpu-check:  # bf16 matmul rate, gpu-preset MASS training tok/s and MFU, resume, CPU load, notebooks: bench/gpu.json
+	PYTHONPATH=. $(PYTHON_GPU) scripts/gpu_check.py $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
