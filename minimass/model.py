@@ -200,8 +200,9 @@ class Seq2Seq(nn.Module):
 
     def decode(self, tgt: Tensor, lang: int | Tensor, memory: Tensor | None = None,
                mem_mask: Tensor | None = None, positions: Tensor | None = None,
-               cache: list[dict] | None = None) -> Tensor:
-        """Run the decoder on ``tgt`` (B, T) at ``positions`` (default 0..T-1); returns logits (B, T, V).
+               cache: list[dict] | None = None, project: bool = True) -> Tensor:
+        """Run the decoder on ``tgt`` (B, T) at ``positions`` (default 0..T-1); returns logits (B, T, V),
+        or with ``project=False`` the final hidden states (B, T, d).
 
         With ``cache`` (from :meth:`new_cache`) only the new tokens are fed at each step and
         their positions default to continuing after the cached ones.
@@ -212,7 +213,7 @@ class Seq2Seq(nn.Module):
         x = self.embed(tgt, lang, positions)
         for i, layer in enumerate(self.decoder):
             x = layer(x, memory=memory, mem_mask=mem_mask, cache=None if cache is None else cache[i])
-        return self.project(self.dec_norm(x))
+        return self.project(self.dec_norm(x)) if project else self.dec_norm(x)
 
     def project(self, h: Tensor) -> Tensor:
         """Output layer tied to the token embeddings: ``(B, T, d) -> (B, T, V)``."""

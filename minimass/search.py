@@ -69,18 +69,25 @@ def greedy(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor, *
     B, dev = src.size(0), src.device
     memory, mem_mask = model.encode(src, src_lang)
     limit = torch.tensor(max_lengths(model, src, max_len_a, max_len_b), device=dev)
-    seqs = torch.full((B, 1), bos, dtype=torch.long, device=dev)  # (B, t + 1)
-    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    seqs = torch.full((B, 1), bos, dtype=torch.long, device=dev)  # (rows, t + 1): the sentences still going
+    rows, out = torch.arange(B, device=dev), [[] for _ in range(B)]
     cache = model.new_cache() if use_cache else None
     for t in range(int(limit.max())):
         logp = next_logprobs(model, seqs, tgt_lang, memory, mem_mask, cache, t, min_len, no_repeat_ngram_size,
                              allow_mask)
-        tok = logp.argmax(-1).masked_fill(done, EOS)  # finished rows are fed </s> from here on
-        seqs = torch.cat([seqs, tok[:, None]], 1)
-        done |= (tok == EOS) | (limit <= t + 1)
-        if bool(done.all()):
-            break
-    return [row[: (row + [EOS]).index(EOS)] for row in seqs[:, 1:].tolist()]
+        seqs = torch.cat([seqs, logp.argmax(-1)[:, None]], 1)
+        done = (seqs[:, -1] == EOS) | (limit <= t + 1)
+        for r, row in zip(rows[done].tolist(), seqs[done, 1:].tolist()):
+            out[r] = row[: (row + [EOS]).index(EOS)]
+        if bool(done.any()):  # finished sentences leave the batch
+            keep = (~done).nonzero().flatten()
+            if not len(keep):
+                break
+            rows, seqs, limit, memory, mem_mask = rows[keep], seqs[keep], limit[keep], memory[keep], mem_mask[keep]
+            tgt_lang = tgt_lang[keep] if torch.is_tensor(tgt_lang) and tgt_lang.dim() == 1 else tgt_lang
+            if cache is not None:
+                model.reorder_cache(cache, keep)
+    return out
 
 
 def keep_best(hyps: list[tuple[float, list[int]]], beam: int, score: float, tokens: list[int]) -> None:
@@ -110,48 +117,52 @@ def beam_search(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tens
     if torch.is_tensor(tgt_lang) and tgt_lang.dim() == 1:
         tgt_lang = tgt_lang.repeat_interleave(K)
     limit = max_lengths(model, src, max_len_a, max_len_b)
-    seqs = torch.full((B * K, 1), bos, dtype=torch.long, device=dev)  # row b * K + k is beam k of sentence b
+    seqs = torch.full((B * K, 1), bos, dtype=torch.long, device=dev)  # row a * K + k: beam k of active[a]
     scores = torch.full((B, K), -INF, device=dev)
     scores[:, 0] = 0.0  # one live prefix at the start, so the first step does not pick duplicates
-    finished, done = [[] for _ in range(B)], [False] * B  # per sentence: (score, tokens)
+    finished, active = [[] for _ in range(B)], list(range(B))  # per sentence: (score, tokens); still searching
     cache = model.new_cache() if use_cache else None
     for t in range(max(limit)):
         logp = next_logprobs(model, seqs, tgt_lang, memory, mem_mask, cache, t, min_len, no_repeat_ngram_size,
                              allow_mask)
         V = logp.size(-1)
-        cand = (scores[:, :, None] + logp.view(B, K, V)).view(B, K * V)
+        cand = (scores[:, :, None] + logp.view(len(active), K, V)).view(len(active), K * V)
         top, idx = cand.topk(2 * K, dim=1)  # at most K of them end in </s>, so K stay live
         top, idx, hist = top.tolist(), idx.tolist(), seqs[:, 1:].tolist()
-        rows, toks, new_scores = [], [], []
-        for b in range(B):
+        rows, toks, new_scores, going = [], [], [], []
+        for a, b in enumerate(active):
             live = []  # (row, token, score) of the K best prefixes that go on
-            if done[b]:  # rows stay in place and are fed <pad>; nothing in them is read again
-                live = [(b * K + k, PAD, -INF) for k in range(K)]
-            for rank, (s, i) in enumerate(zip(top[b], idx[b])):
+            for rank, (s, i) in enumerate(zip(top[a], idx[a])):
                 if len(live) == K:
                     break
-                row, tok = b * K + i // V, i % V
+                row, tok = a * K + i // V, i % V
                 if tok != EOS:
                     live.append((row, tok, s))
                 elif rank < K and s > -INF:  # only a top-K </s> finishes (as fairseq and HF): t + 1 tokens
                     keep_best(finished[b], K, s / (t + 1) ** length_penalty, hist[row])
-            if not done[b] and t + 1 >= limit[b]:  # out of steps: live prefixes finish as they are
+            if t + 1 >= limit[b]:  # out of steps: live prefixes finish as they are
                 for row, tok, s in live:
                     if s > -INF:
                         keep_best(finished[b], K, s / (t + 1) ** length_penalty, hist[row] + [tok])
-                done[b] = True
-            elif not done[b] and len(finished[b]) == K:
+                continue
+            if len(finished[b]) == K:
                 best = max(s for _, _, s in live)
                 bound = max(best / n ** length_penalty for n in (t + 2, limit[b]))  # any later length lies between
-                done[b] = early_stopping or bound <= finished[b][-1][0]
+                if early_stopping or bound <= finished[b][-1][0]:
+                    continue
+            going.append(b)
             rows += [r for r, _, _ in live]
             toks += [x for _, x, _ in live]
             new_scores += [s for _, _, s in live]
-        if all(done):
+        if not going:
             break
         index = torch.tensor(rows, device=dev)
         seqs = torch.cat([seqs[index], torch.tensor(toks, device=dev)[:, None]], 1)
-        scores = torch.tensor(new_scores, device=dev).view(B, K)
+        scores = torch.tensor(new_scores, device=dev).view(len(going), K)
+        if len(going) < len(active):  # finished sentences leave the batch (a sentence's memory rows are equal)
+            memory, mem_mask = memory[index], mem_mask[index]
+            tgt_lang = tgt_lang[index] if torch.is_tensor(tgt_lang) and tgt_lang.dim() == 1 else tgt_lang
+        active = going
         if cache is not None:
             model.reorder_cache(cache, index)  # self and cross k/v follow their prefix
     return [[(tokens, score) for score, tokens in f[:nbest]] for f in finished]

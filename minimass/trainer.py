@@ -1,8 +1,9 @@
 """One Trainer for every objective: MASS pre-training (Sec. 3.2), the baselines (MLM, CLM, DAE),
-supervised fine-tuning (Sec. 4.3-4.4) and back-translation (Sec. 4.2).
+supervised fine-tuning (Sec. 4.2-4.4) and back-translation (Sec. 4.2).
 
-A run is a list of :class:`Task` s visited round-robin, one batch per step (XLM alternates
-"MASS on English, MASS on French" the same way). Everything a run needs to continue lives in
+A run is a list of :class:`Task` s visited round-robin, one batch per step: minimass's choice, which
+makes a step's task a function of the step alone (the official code visits its tasks in a random order
+each iteration). Everything a run needs to continue lives in
 its checkpoints: weights (safetensors), optimizer, scheduler, RNG states, the data position of
 every task, and the step. A run killed at any moment resumes to the same weights, bit for bit
 on CPU, because each step's batch and masking are a function of (seed, step) alone.
@@ -55,7 +56,8 @@ class TrainConfig:
     save_every: int = 500       # steps between checkpoints (also saved at the end and on Ctrl-C)
     keep: int = 2               # checkpoints kept on disk (older ones are removed)
     device: str = "auto"        # "auto": cuda, then mps, then cpu
-    bf16: bool = True           # bf16 autocast on CUDA (ignored elsewhere)
+    bf16: bool = True           # bf16 autocast on CUDA
+    cpu_bf16: bool = False      # bf16 autocast on CPU: fast only with AVX512-BF16 or AMX (see bench/README.md)
     progress: bool = True       # tqdm bar
 
 
@@ -106,15 +108,20 @@ def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int, g:
 
 
 def batch_loss(model: Seq2Seq, b: Batch, label_smoothing: float = 0.0) -> tuple[Tensor, int]:
-    """Summed cross-entropy over the batch's target tokens, and their count."""
+    """Summed cross-entropy over the batch's target tokens, and their count.
+
+    Only the positions that have a target are projected onto the vocabulary: padding (and Feed's context
+    positions) never reach the output layer, the largest matrix of a small model.
+    """
     if b.dec_in is None:      # encoder-only masked LM (BERT+LM baseline)
-        logits = model.project(model.encode(b.src, b.src_lang)[0])
+        h = model.encode(b.src, b.src_lang)[0]
     elif b.src is None:       # decoder-only causal LM (BERT+LM baseline)
-        logits = model.decode(b.dec_in, b.tgt_lang, positions=b.positions)
+        h = model.decode(b.dec_in, b.tgt_lang, positions=b.positions, project=False)
     else:
-        logits = model(b.src, b.src_lang, b.dec_in, b.tgt_lang, b.positions)
-    loss = F.cross_entropy(logits.flatten(0, 1).float(), b.target.flatten(), ignore_index=PAD,
-                           reduction="sum", label_smoothing=label_smoothing)
+        h = model.decode(b.dec_in, b.tgt_lang, *model.encode(b.src, b.src_lang), b.positions, project=False)
+    keep = b.target != PAD
+    logits = model.project(h[keep])  # (N, V) for the N target tokens
+    loss = F.cross_entropy(logits.float(), b.target[keep], reduction="sum", label_smoothing=label_smoothing)
     return loss, b.n_tokens
 
 
@@ -197,7 +204,7 @@ def check_resume(checkpoint: str | Path | dict, model_cfg: ModelConfig, train_cf
         keys = ", ".join(f"{k} (saved {a!r}, wanted {b!r})" for k, (a, b) in diff.items())
         raise ValueError(f"cannot resume a checkpoint of another model: {keys}. Use another run folder.")
     saved, now = state["train_config"], asdict(train_cfg) if train_cfg else {}
-    diff = {k: (saved.get(k), v) for k, v in now.items() if k not in BOOKKEEPING and saved.get(k) != v}
+    diff = {k: (saved[k], v) for k, v in now.items() if k in saved and k not in BOOKKEEPING and saved[k] != v}
     if diff:
         warnings.warn(f"resuming with other training settings (saved, wanted): {diff}", stacklevel=2)
     return diff
@@ -339,7 +346,7 @@ class Trainer:
         task = self.tasks[self.step % len(self.tasks)]
         self.model.train()
         self.opt.zero_grad(set_to_none=True)
-        amp = self.device.type == "cuda" and self.cfg.bf16
+        amp = self.cfg.bf16 if self.device.type == "cuda" else self.cfg.cpu_bf16 and self.device.type == "cpu"
         batches = [self.build(task, self.next_examples(task), self.step * self.cfg.accum + micro)
                    for micro in range(self.cfg.accum)]
         n_tok = self.all_sum(sum(b.n_tokens for b in batches))  # predicted tokens of the whole step

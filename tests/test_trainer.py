@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file
 from toy import counting, tiny_model
 
@@ -24,6 +25,7 @@ from minimass.trainer import (
     check_resume,
     checkpoints,
     load_checkpoint,
+    make_batch,
     read_log,
     train_config,
 )
@@ -192,3 +194,22 @@ def test_resume_refuses_another_model_naming_the_keys(tmp_path):
         t = Trainer(tiny_model(), [Task("mass", counting(50))], cfg(max_steps=4, lr=1e-3), tmp_path)
     assert t.step == 2
     assert check_resume(checkpoints(tmp_path)[0], t.model.cfg, cfg(max_steps=9)) == {}  # max_steps: bookkeeping
+
+
+@pytest.mark.parametrize("objective", ["mass", "feed", "mlm", "clm", "mt"])
+def test_batch_loss_equals_full_projection(objective):
+    """Projecting only the target positions gives the loss of the full (B, T, V) logits with padding ignored."""
+    model, data = tiny_model(dropout=0.0).eval(), counting(12, seed=5)
+    task = Task("mt" if objective == "mt" else "mass" if objective == "feed" else objective,
+                [(s, s[::-1][1:] + [EOS]) for s in data] if objective == "mt" else data)
+    b = make_batch(task, task.data, cfg(mask_mode="feed" if objective == "feed" else "mass"), 40, torch.Generator())
+    if b.dec_in is None:
+        logits = model.project(model.encode(b.src, 0)[0])
+    elif b.src is None:
+        logits = model.decode(b.dec_in, 0, positions=b.positions)
+    else:
+        logits = model(b.src, 0, b.dec_in, 0, b.positions)
+    full = F.cross_entropy(logits.flatten(0, 1), b.target.flatten(), ignore_index=0, reduction="sum",
+                           label_smoothing=0.1)
+    loss, n = batch_loss(model, b, label_smoothing=0.1)
+    assert n == int((b.target != 0).sum()) and torch.allclose(loss, full, rtol=1e-5)
