@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: venv
-	$(BIN)/python -m minimass demo
+	$(BIN)/python scripts/demo.py
 
 lint: venv
 	$(BIN)/ruff check .
@@ -31,8 +31,9 @@ lab: venv
 notebooks: venv  # re-execute every notebook at MINIMASS_PRESET (default cpu), outputs committed
 	$(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
 
-bench: venv
-	$(BIN)/python bench/run.py
+BENCH_ARGS ?=
+bench: venv  # minimass vs HF BART on CPU (2 threads, < 15 min): bench/results.json and the table in bench/README.md
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # On a machine with one CUDA GPU, no venv and no network: the system python3 needs torch (CUDA), sentencepiece,
 # safetensors, sacrebleu, tqdm, matplotlib; the data cache comes from MINIMASS_DATA (see scripts/gpu_check.py).

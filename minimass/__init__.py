@@ -11,14 +11,12 @@ from pathlib import Path
 __version__ = "0.1.0"
 PRESETS = ("smoke", "cpu", "gpu")
 
-
 def preset(default: str = "cpu") -> str:
     """The run size chosen by ``MINIMASS_PRESET`` (``smoke`` for CI, ``cpu`` for a laptop, ``gpu``)."""
     name = os.environ.get("MINIMASS_PRESET", default).strip().lower()
     if name not in PRESETS:
         raise ValueError(f"MINIMASS_PRESET={name!r} is not a preset; use one of {', '.join(PRESETS)}")
     return name
-
 
 def save_results(name: str, results: dict, preset_name: str, seed: int = 0, **info) -> Path:
     """Write measured numbers with what produced them (preset, seed, versions) as JSON.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from .trainer import CheckpointError, Task, Trainer, checkpoints, load_checkpoin
 DATA_SIZES = {"smoke": dict(vocab=1000, sentences=3000, valid=100), "cpu": dict(vocab=8000, sentences=None, valid=300),
               "gpu": dict(vocab=16000, sentences=None, valid=1000)}
 
-
 def get_tokenizer(run_dir: Path, texts: Sequence[str], vocab_size: int) -> Tokenizer:
     """The run's joint BPE (Sec. 4.1), trained once on ``texts`` and kept as ``run_dir/tokenizer.model``."""
     path = Path(run_dir) / "tokenizer.model"
@@ -35,7 +33,6 @@ def get_tokenizer(run_dir: Path, texts: Sequence[str], vocab_size: int) -> Token
     path.parent.mkdir(parents=True, exist_ok=True)
     tok.save(path)
     return tok
-
 
 def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str] = ("en", "fr"),
              objectives: Sequence[str] = ("mass",), model_overrides: dict | None = None,
@@ -58,7 +55,6 @@ def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str]
         tasks += [Task(o, ids, lang=lang_id(lg), name=f"{o}-{lg}", valid=valid) for o in objectives]
     return _train(run_dir, preset_name, None, tasks, tok, seed, model_overrides, train_overrides)
 
-
 def _train(run_dir: str | Path, preset_name: str, model: Seq2Seq | None, tasks: list[Task], tok: Tokenizer, seed: int,
            model_overrides: dict | None, train_overrides: dict | None, validate=None) -> Trainer:
     """Build the model (seeded) unless given, and the preset's TrainConfig with overrides; train in ``run_dir``."""
@@ -69,7 +65,6 @@ def _train(run_dir: str | Path, preset_name: str, model: Seq2Seq | None, tasks: 
     trainer = Trainer(model, tasks, cfg, run_dir, tokenizer=tok, validate=validate)
     trainer.train()
     return trainer
-
 
 def finetune(run_dir: str | Path, init: str | Path | None, src: str = "en", tgt: str = "fr",
              n_train: int | None = None, preset_name: str = "cpu", model_overrides: dict | None = None,
@@ -103,7 +98,6 @@ def finetune(run_dir: str | Path, init: str | Path | None, src: str = "en", tgt:
     return _train(run_dir, preset_name, model, [task], tokenizer, seed, model_overrides, train_overrides,
                   validate if pairs else None)
 
-
 def evaluate(checkpoint: str | Path, src: str = "en", tgt: str = "fr", split: str = "test", n: int | None = None,
              beam: int = 5, seed: int = 0) -> dict:
     """Translate the Bible test (Matthew) or valid (Mark) pairs and score them with sacrebleu."""
@@ -112,7 +106,6 @@ def evaluate(checkpoint: str | Path, src: str = "en", tgt: str = "fr", split: st
     hyps = translate(model, tok, [p[0] for p in pairs], src, tgt, beam=beam)
     return {"bleu": bleu(hyps, [p[1] for p in pairs]), "chrf": chrf(hyps, [p[1] for p in pairs]),
             "n": len(pairs), "examples": list(zip([p[0] for p in pairs[:3]], hyps[:3], [p[1] for p in pairs[:3]]))}
-
 
 def latest(path: str | Path) -> Path:
     """A checkpoint folder, or the newest checkpoint of a run folder."""
@@ -123,7 +116,6 @@ def latest(path: str | Path) -> Path:
     if not found:
         raise FileNotFoundError(f"no checkpoint in {path} (expected {path}/step_*/state.pt)")
     return found[0]
-
 
 def split_overrides(extra: Sequence[str]) -> tuple[dict, dict]:
     """``["--model.d_model=128", "--train.lr=3e-4"]`` -> ({"d_model": "128"}, {"lr": "3e-4"})."""
@@ -136,32 +128,12 @@ def split_overrides(extra: Sequence[str]) -> tuple[dict, dict]:
         out[section][name] = value
     return out["model"], out["train"]
 
-
-def demo(run_root: Path) -> None:
-    """The main job: a short MASS pre-training on English+French Bible text, fine-tuning on 5k en-fr
-    pairs, translating 200 held-out verses (Matthew) and scoring them (about 10 minutes on 2 cores)."""
-    t0 = time.time()
-    print(data.source_table())
-    short = {"max_steps": 200, "warmup": 100, "eval_every": 100, "save_every": 100}
-    pre = pretrain(run_root / "pretrain", "cpu", train_overrides=short)
-    print(f"pre-training: {pre.evaluate()}")
-    ft = finetune(run_root / "finetune", latest(run_root / "pretrain"), n_train=5000, train_overrides=short)
-    print(f"fine-tuning: {ft.evaluate()}")
-    res = evaluate(run_root / "finetune", n=200, beam=5)
-    for s, h, r in res.pop("examples"):
-        print(f"  src: {s}\n  out: {h}\n  ref: {r}")
-    print(f"BLEU {res['bleu']['score']:.2f}  chrF {res['chrf']['score']:.2f} on {res['n']} Matthew verses "
-          f"({res['bleu']['signature']}); total {time.time() - t0:.0f} s")
-
-
 class UsageError(Exception):
     """A mistake in the command line: reported in one line, exit status 2."""
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse prints usage and exits; we report one line like every user error
         raise UsageError(message)
-
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="minimass", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -169,8 +141,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("data", help="print the table of data sources")
-    d = sub.add_parser("demo", help="pre-train, fine-tune, translate and score (~10 min)")
-    d.add_argument("--run", default="runs/demo")
     for name, helptext in (("pretrain", "MASS pre-training on monolingual en/fr"),
                            ("finetune", "fine-tune on en-fr pairs (low-resource NMT)")):
         s = sub.add_parser(name, help=helptext)
@@ -193,7 +163,6 @@ def _parser() -> argparse.ArgumentParser:
     sub.choices["evaluate"].add_argument("--n", type=int, default=None, help="first N test pairs")
     return p
 
-
 def run(argv: Sequence[str] | None = None) -> None:
     """Parse ``argv`` and run the command; user errors raise (see :func:`main`)."""
     args, extra = _parser().parse_known_args(argv)
@@ -207,8 +176,6 @@ def run(argv: Sequence[str] | None = None) -> None:
         Task(o, [[0]])  # an unknown objective fails here
     if args.cmd == "data":
         print(data.source_table())
-    elif args.cmd == "demo":
-        demo(Path(args.run))
     elif args.cmd == "pretrain":
         pretrain(args.run, pr, langs, args.objectives.split(","), model_o, train_o, args.seed)
     elif args.cmd == "finetune":
@@ -226,7 +193,6 @@ def run(argv: Sequence[str] | None = None) -> None:
         res = evaluate(args.checkpoint, args.src, args.tgt, n=args.n, beam=args.beam)
         print(f"BLEU {res['bleu']['score']:.2f} ({res['bleu']['signature']})\n"
               f"chrF {res['chrf']['score']:.2f} ({res['chrf']['signature']}) on {res['n']} pairs")
-
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The ``minimass`` command. A user error (bad argument, override, language, objective, missing or corrupt

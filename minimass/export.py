@@ -20,7 +20,6 @@ from .tokenizer import BOS, EOS, MASK, lang_id
 MAPPED = {"vocab_size", "n_langs", "d_model", "n_heads", "d_ff", "n_enc_layers", "n_dec_layers", "max_positions",
           "dropout", "attn_dropout", "pre_ln", "pad_id"}
 
-
 def to_huggingface(model: Seq2Seq, src_lang: str | int, tgt_lang: str | int, path: str | Path) -> Path:
     """Write ``model`` translating ``src_lang`` -> ``tgt_lang`` as a BART folder (config.json, model.safetensors).
 
@@ -81,6 +80,3 @@ def to_huggingface(model: Seq2Seq, src_lang: str | int, tgt_lang: str | int, pat
     path = Path(path)
     hf.save_pretrained(path)
     return path
-
-
-__all__ = ["to_huggingface"]

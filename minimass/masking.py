@@ -9,11 +9,8 @@ returns a :class:`Batch`, the one input format of the trainer:
 - ``positions``: the decoder's position ids (B, T): MASS feeds only the fragment, each
   token at its original position (Sec. 4.1).
 
-Paper vs. official code (both available):
-the paper feeds ``[M]`` as the decoder's first input (``first="mask"``), the code feeds the
-real token before the fragment (``first="prev"``); the paper draws a "random start", the
-code starts at 0 20% of the time and at the end 20% (we draw uniformly); the code takes the
-fragment length from the batch's padded length, we take k = round(ratio * m) per sentence.
+Where the official code differs (README): its decoder's first input is the token before the fragment
+(``first="prev"``), its fragment starts favour the sentence ends, its k comes from the padded batch.
 """
 
 from __future__ import annotations
@@ -48,14 +45,12 @@ class Batch:
         moved = {f.name: getattr(self, f.name) for f in fields(self)}
         return Batch(**{k: v.to(device) if isinstance(v, Tensor) else v for k, v in moved.items()})
 
-
 def pad(seqs: Sequence[Sequence[int]], pad_id: int = PAD) -> Tensor:
     """Right-pad id lists into a LongTensor: ``pad([[5, 2], [7]]) -> [[5, 2], [7, 0]]``."""
     out = torch.full((len(seqs), max((len(s) for s in seqs), default=0)), pad_id, dtype=torch.long)
     for i, s in enumerate(seqs):
         out[i, : len(s)] = torch.as_tensor(list(s), dtype=torch.long)
     return out
-
 
 def _check(seqs: Sequence[Sequence[int]]) -> list[list[int]]:
     seqs = [list(map(int, s)) for s in seqs]
@@ -65,7 +60,6 @@ def _check(seqs: Sequence[Sequence[int]]) -> list[list[int]]:
         if not s:
             raise ValueError(f"sequence {i} is empty (every sentence ends with </s>, so length >= 1)")
     return seqs
-
 
 def _replace(tokens: list[int], where: list[int], vocab_size: int, probs: Sequence[float],
              g: torch.Generator | None) -> list[int]:
@@ -82,11 +76,9 @@ def _replace(tokens: list[int], where: list[int], vocab_size: int, probs: Sequen
             out[pos] = rand_ids[j]
     return out
 
-
 def fragment_length(m: int, ratio: float) -> int:
     """k = round(ratio * m), clipped to [1, m] (Sec. 3.2): ``fragment_length(8, 0.5) -> 4``."""
     return min(max(round(ratio * m), 1), m)
-
 
 def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: int, lang: int = 0,
               mode: str = "mass", first: str = "mask", probs: Sequence[float] = (0.8, 0.1, 0.1),
@@ -137,7 +129,6 @@ def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: 
         positions.append(pos)
     return Batch(pad(src), pad(dec_in), pad(target), pad(positions, 0), lang, lang)
 
-
 def mlm_mask(seqs: Sequence[Sequence[int]], p: float = 0.15, *, vocab_size: int, lang: int = 0,
              probs: Sequence[float] = (0.8, 0.1, 0.1), generator: torch.Generator | None = None) -> Batch:
     """BERT's masked LM for the encoder of the BERT+LM baseline: each token is chosen with
@@ -154,13 +145,11 @@ def mlm_mask(seqs: Sequence[Sequence[int]], p: float = 0.15, *, vocab_size: int,
         target.append([s[t] if t in chosen_set else PAD for t in range(len(s))])
     return Batch(pad(src), None, pad(target), None, lang, lang)
 
-
 def clm_batch(seqs: Sequence[Sequence[int]], *, lang: int = 0) -> Batch:
     """A causal language-model batch for the decoder of BERT+LM (no encoder, ``src`` is None):
     input ``<s> x1 .. x_{m-1}``, target ``x1 .. x_m``."""
     seqs = _check(seqs)
     return Batch(None, pad([[BOS] + s[:-1] for s in seqs]), pad(seqs), None, lang, lang)
-
 
 def seq2seq_batch(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], *, src_lang: int = 0,
                   tgt_lang: int = 0) -> Batch:
@@ -169,7 +158,6 @@ def seq2seq_batch(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], *, src_l
         raise ValueError("empty batch: no pairs given")
     srcs, tgts = _check([p[0] for p in pairs]), _check([p[1] for p in pairs])
     return Batch(pad(srcs), pad([[BOS] + t[:-1] for t in tgts]), pad(tgts), None, src_lang, tgt_lang)
-
 
 def dae_noise(seqs: Sequence[Sequence[int]], *, shuffle: float = 3.0, drop: float = 0.1,
               blank: float = 0.1, lang: int = 0, generator: torch.Generator | None = None) -> Batch:

@@ -18,12 +18,10 @@ def _check(hyps: list[str], refs: list[str]) -> None:
     if not hyps:
         raise ValueError("no hypotheses to score")
 
-
 def _sacrebleu(metric: BLEU | CHRF, hyps: list[str], refs: list[str]) -> dict:
     _check(hyps, refs)
     score = metric.corpus_score(list(hyps), [list(refs)])  # the signature exists only after scoring
     return {"score": float(score.score), "signature": str(metric.get_signature())}
-
 
 def bleu(hyps: list[str], refs: list[str], **kw) -> dict:
     """Corpus BLEU (sacrebleu defaults: 13a tokeniser, exp smoothing), e.g. ``{"score": 27.3, "signature": ...}``.
@@ -32,11 +30,9 @@ def bleu(hyps: list[str], refs: list[str], **kw) -> dict:
     """
     return _sacrebleu(BLEU(**kw), hyps, refs)
 
-
 def chrf(hyps: list[str], refs: list[str], **kw) -> dict:
     """Corpus chrF (character 6-grams), same return format as :func:`bleu`; ``kw`` goes to ``CHRF``."""
     return _sacrebleu(CHRF(**kw), hyps, refs)
-
 
 def rouge(hyps: list[str], refs: list[str]) -> dict:
     """ROUGE-1, -2 and -L F1 x 100 averaged over sentences, with Porter stemming (Sec. 4.3).
@@ -56,7 +52,6 @@ def rouge(hyps: list[str], refs: list[str]) -> dict:
             totals[k] += scores[k].fmeasure
     return {k: 100.0 * v / len(hyps) for k, v in totals.items()}
 
-
 def perplexity(nll_sum: float, n_tokens: int) -> float:
     """exp(mean negative log-likelihood per token), natural log: ``perplexity(3 * math.log(2), 3) -> 2.0``.
 
@@ -66,6 +61,5 @@ def perplexity(nll_sum: float, n_tokens: int) -> float:
         raise ValueError(f"perplexity needs at least one token, got n_tokens={n_tokens}")
     mean = nll_sum / n_tokens
     return math.exp(mean) if mean < 709.0 else math.inf
-
 
 __all__ = ["bleu", "chrf", "rouge", "perplexity"]

@@ -1,16 +1,11 @@
 """Transformer encoder-decoder for MASS (Sec. 4.1).
 
-As in XLM and MASS: learned positions, a language embedding added to every token, the sum
-through a LayerNorm (XLM's ``layer_norm_emb``), GELU feed-forward, post-LN by default
-(``pre_ln=True`` for the pre-LN variant). minimass's own simplification: one token, position
-and language table shared by the encoder, the decoder and the output layer, and one
-cross-attention for all languages. XLM and MASS build the encoder and decoder as two models,
-each with its own embeddings (only the decoder's input and output embeddings are tied), and
-MASS gives the decoder one cross-attention output projection per language.
-
-The decoder takes explicit position ids: a MASS batch feeds it only the
-fragment's tokens, each at its original position in the sentence (Sec. 4.1,
-"the padding on the decoder side is removed").
+As in XLM and MASS: learned positions, a language embedding added to every token, the sum through a
+LayerNorm (XLM's ``layer_norm_emb``), GELU, post-LN by default (``pre_ln=True``: pre-LN). minimass's own
+simplification: one embedding table shared by encoder, decoder and output layer, one cross-attention for all
+languages (XLM and MASS build two models with their own embeddings, tying only the decoder's input and output
+ones, and MASS has one cross-attention output projection per language). The decoder takes explicit positions:
+MASS feeds it only the fragment, each token at its own position (Sec. 4.1, decoder padding removed).
 """
 
 from __future__ import annotations
@@ -48,6 +43,7 @@ MODEL_PRESETS: dict[str, dict] = {
     "gpu": dict(d_model=1024, n_heads=8, d_ff=4096, n_enc_layers=6, n_dec_layers=6),
 }
 
+BOOLS = {"true": True, "1": True, "false": False, "0": False}
 
 def override(cfg, overrides: dict | None = None, **kw):
     """Return a copy of dataclass ``cfg`` with fields replaced; unknown keys are errors.
@@ -61,21 +57,15 @@ def override(cfg, overrides: dict | None = None, **kw):
         if key not in fields:
             raise KeyError(f"unknown {type(cfg).__name__} key {key!r}; known: {', '.join(fields)}")
         old = getattr(cfg, key)
-        if isinstance(value, str) and not isinstance(old, str) and old is not None:
-            kind = "true/false" if isinstance(old, bool) else "a comma-separated list" if isinstance(
-                old, (tuple, list)) else type(old).__name__
+        if isinstance(value, str) and not isinstance(old, str) and old is not None:  # from a command line
             try:
-                if isinstance(old, bool):
-                    value = {"true": True, "1": True, "false": False, "0": False}[value.lower()]
-                elif isinstance(old, (tuple, list)):
-                    value = type(old)(type(old[0])(v) for v in value.split(",")) if old else (value,)
-                else:
-                    value = type(old)(value)
+                value = (BOOLS[value.lower()] if isinstance(old, bool) else type(old)(type(old[0])(v) for v in
+                         value.split(",")) if isinstance(old, tuple) else type(old)(value))
             except (ValueError, KeyError):
-                raise ValueError(f"{type(cfg).__name__} key {key!r}: expected {kind}, got {value!r}") from None
+                msg = f"{type(cfg).__name__} key {key!r}: expected {type(old).__name__}, got {value!r}"
+                raise ValueError(msg) from None
         changes[key] = value
     return dataclasses.replace(cfg, **changes)
-
 
 class Attention(nn.Module):
     """Multi-head attention through ``F.scaled_dot_product_attention``, with an optional KV cache."""
@@ -109,7 +99,6 @@ class Attention(nn.Module):
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.p if self.training else 0.0)
         return self.out(y.transpose(1, 2).flatten(2))                  # (B, T, C)
 
-
 class Layer(nn.Module):
     """One encoder layer, or with ``cross=True`` one decoder layer (self-attn, cross-attn, FFN)."""
 
@@ -137,7 +126,6 @@ class Layer(nn.Module):
             x = self.residual(1, x, lambda h: self.cross_attn(h, memory, mem_mask,
                                                               cache=None if cache is None else cache["cross"]))
         return self.residual(len(self.norms) - 1, x, self.ffn)
-
 
 class Seq2Seq(nn.Module):
     """The MASS encoder-decoder (Sec. 4.1). Tokens are ``(B, T)`` ids; ``lang`` is an int or ``(B,)``.
@@ -237,14 +225,12 @@ class Seq2Seq(nn.Module):
         memory, mask = self.encode(src, src_lang)
         return self.decode(tgt, tgt_lang, memory, mask, positions)
 
-
 def build_model(preset: str = "cpu", vocab_size: int = 8000, **overrides) -> Seq2Seq:
     """A model of a named size: ``build_model("smoke", vocab_size=1000)``."""
     if preset not in MODEL_PRESETS:
         raise ValueError(f"unknown preset {preset!r}; known: {', '.join(MODEL_PRESETS)}")
     cfg = override(ModelConfig(vocab_size=vocab_size), MODEL_PRESETS[preset], **overrides)
     return Seq2Seq(cfg)
-
 
 def forward_flops(cfg: ModelConfig, src_len: int, tgt_len: int) -> dict[str, float]:
     """Rough forward FLOPs (multiply-adds x 2) of the encoder and decoder per sentence.
@@ -257,6 +243,5 @@ def forward_flops(cfg: ModelConfig, src_len: int, tgt_len: int) -> dict[str, flo
     # the cross-attention keys/values of the S memory vectors are projected once per layer (4 S d^2)
     dec = cfg.n_dec_layers * (tgt_len * (12 * d * d + 4 * d * f + 4 * (tgt_len + src_len) * d) + 4 * src_len * d * d)
     return {"encoder": float(enc), "decoder": float(dec), "output": 2.0 * tgt_len * d * cfg.vocab_size}
-
 
 __all__ = ["ModelConfig", "MODEL_PRESETS", "Seq2Seq", "build_model", "override", "forward_flops"]

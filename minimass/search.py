@@ -25,12 +25,10 @@ from .tokenizer import BOS, EOS, MASK, PAD, lang_id
 INF = float("inf")
 BEAM_ONLY = ("length_penalty", "early_stopping", "nbest")  # options that greedy ignores in generate()
 
-
 def max_lengths(model, src: Tensor, a: float, b: float) -> list[int]:
     """Decoding steps per sentence of ``src`` (B, S): ``a * src_len + b``, at least 1, at most max_positions."""
     src_len = (src != model.cfg.pad_id).sum(1).tolist()
     return [max(1, min(int(a * n + b), model.cfg.max_positions)) for n in src_len]
-
 
 def banned_ngram_tokens(seq: list[int], n: int) -> list[int]:
     """Next tokens that would repeat an n-gram already in ``seq``: ``([5, 6, 7, 5], n=2) -> [6]``."""
@@ -38,7 +36,6 @@ def banned_ngram_tokens(seq: list[int], n: int) -> list[int]:
         return []
     last = seq[len(seq) - n + 1:]  # the n-1 tokens a new n-gram would start with
     return [seq[i + n - 1] for i in range(len(seq) - n + 1) if seq[i:i + n - 1] == last]
-
 
 def next_logprobs(model, seqs: Tensor, lang: int | Tensor, memory: Tensor, mem_mask: Tensor, cache: list[dict] | None,
                   step: int, min_len: int, no_repeat: int, allow_mask: bool) -> Tensor:
@@ -56,7 +53,6 @@ def next_logprobs(model, seqs: Tensor, lang: int | Tensor, memory: Tensor, mem_m
         for r, seq in enumerate(seqs[:, 1:].tolist()):
             logp[r, banned_ngram_tokens(seq, no_repeat)] = -INF
     return logp
-
 
 @torch.no_grad()
 def greedy(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor, *, max_len_a: float = 1.5,
@@ -89,13 +85,11 @@ def greedy(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor, *
                 model.reorder_cache(cache, keep)
     return out
 
-
 def keep_best(hyps: list[tuple[float, list[int]]], beam: int, score: float, tokens: list[int]) -> None:
     """Add a finished hypothesis to ``hyps`` (kept sorted best first) and keep only the ``beam`` best."""
     hyps.append((score, tokens))
     hyps.sort(key=lambda h: -h[0])
     del hyps[beam:]
-
 
 @torch.no_grad()
 def beam_search(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor, *, beam: int = 5,
@@ -167,14 +161,12 @@ def beam_search(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tens
             model.reorder_cache(cache, index)  # self and cross k/v follow their prefix
     return [[(tokens, score) for score, tokens in f[:nbest]] for f in finished]
 
-
 def generate(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor, beam: int = 1,
              **kw) -> list[list[int]]:
     """Best output per sentence: greedy when ``beam == 1`` (beam-only options ignored), else beam search."""
     if beam == 1:
         return greedy(model, src, src_lang, tgt_lang, **{k: v for k, v in kw.items() if k not in BEAM_ONLY})
     return [hyps[0][0] if hyps else [] for hyps in beam_search(model, src, src_lang, tgt_lang, beam=beam, **kw)]
-
 
 def translate(model, tokenizer, sentences: list[str], src_lang: str, tgt_lang: str, *, beam: int = 5,
               batch_size: int = 64, device: torch.device | str | None = None, **kw) -> list[str]:
@@ -201,6 +193,5 @@ def translate(model, tokenizer, sentences: list[str], src_lang: str, tgt_lang: s
     finally:
         model.train(was_training)
     return out
-
 
 __all__ = ["greedy", "beam_search", "generate", "translate", "max_lengths", "banned_ngram_tokens"]

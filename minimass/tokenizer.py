@@ -20,13 +20,11 @@ N_SPECIAL = 5  # ids below this are never drawn as "random tokens" by the maskin
 SPECIALS = ("<pad>", "<s>", "</s>", "<unk>", "[M]")
 LANGS = ("en", "fr", "de", "ro")
 
-
 def lang_id(lang: str) -> int:
     """Language id for the language embedding: ``lang_id('fr') -> 1``."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
     return LANGS.index(lang)
-
 
 class Tokenizer:
     """A sentencepiece BPE model with minimass's special ids.

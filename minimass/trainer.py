@@ -60,14 +60,12 @@ class TrainConfig:
     cpu_bf16: bool = False      # bf16 autocast on CPU: fast only with AVX512-BF16 or AMX (see bench/README.md)
     progress: bool = True       # tqdm bar
 
-
 TRAIN_PRESETS: dict[str, dict] = {
     "smoke": dict(lr=1e-3, warmup=20, max_steps=60, max_tokens=1000, log_every=10, eval_every=30, save_every=30),
     "cpu": dict(lr=5e-4, warmup=200, max_steps=1000, max_tokens=2000, eval_every=250, save_every=250),
     "gpu": dict(lr=1e-4, warmup=4000, max_steps=100000, max_tokens=3000, eval_every=2000, save_every=2000),
 }
 OBJECTIVES = ("mass", "mlm", "clm", "dae", "mt", "bt")
-
 
 @dataclass
 class Task:
@@ -91,7 +89,6 @@ class Task:
             raise ValueError(f"task {self.name or self.objective}: no training examples")
         self.name = self.name or f"{self.objective}-{self.lang}"
 
-
 def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int, g: torch.Generator) -> Batch:
     """Turn a task's examples into a :class:`Batch` for its objective (``bt`` is handled by the Trainer)."""
     o = task.objective
@@ -105,7 +102,6 @@ def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int, g:
     if o == "dae":
         return dae_noise(examples, lang=task.lang, generator=g)
     return seq2seq_batch(examples, src_lang=task.src_lang, tgt_lang=task.lang)
-
 
 def batch_loss(model: Seq2Seq, b: Batch, label_smoothing: float = 0.0) -> tuple[Tensor, int]:
     """Summed cross-entropy over the batch's target tokens, and their count.
@@ -124,7 +120,6 @@ def batch_loss(model: Seq2Seq, b: Batch, label_smoothing: float = 0.0) -> tuple[
     loss = F.cross_entropy(logits.float(), b.target[keep], reduction="sum", label_smoothing=label_smoothing)
     return loss, b.n_tokens
 
-
 class _LossModule(nn.Module):
     """Wraps the model so DistributedDataParallel sees every loss computation as one forward call."""
 
@@ -135,10 +130,8 @@ class _LossModule(nn.Module):
     def forward(self, b: Batch) -> Tensor:
         return batch_loss(self.model, b, self.ls)[0]
 
-
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be read (truncated, corrupt or missing a file)."""
-
 
 def save_checkpoint(path: Path, model: Seq2Seq, state: dict, tokenizer: Tokenizer | None = None) -> None:
     """Write ``path`` atomically: files go to a temporary folder that is renamed when complete."""
@@ -157,7 +150,6 @@ def save_checkpoint(path: Path, model: Seq2Seq, state: dict, tokenizer: Tokenize
         shutil.rmtree(path)
     os.replace(tmp, path)
 
-
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[dict, dict]:
     """Read a checkpoint folder without building a model: ``(tensors, state)``, where ``state`` holds the
     step, optimizer, scheduler, RNG states, ``train_config`` and ``model_config``. Raises
@@ -170,7 +162,6 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         except Exception as e:  # noqa: BLE001 - any failure means the checkpoint is unusable
             raise CheckpointError(f"cannot load checkpoint {path}: {name}: {type(e).__name__}: {e}") from e
     return out[0], out[1]
-
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"):
     """Load a checkpoint folder on any device (CPU by default, whatever it was saved on).
@@ -191,7 +182,6 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"):
 # Training-config keys that may change between a run and its resumption without changing what it learns
 BOOKKEEPING = ("max_steps", "progress", "device", "log_every", "eval_every", "save_every", "keep")
 
-
 def check_resume(checkpoint: str | Path | dict, model_cfg: ModelConfig, train_cfg: TrainConfig | None = None) -> dict:
     """Check that a checkpoint (folder, or its state) can be resumed with these configs.
 
@@ -209,11 +199,9 @@ def check_resume(checkpoint: str | Path | dict, model_cfg: ModelConfig, train_cf
         warnings.warn(f"resuming with other training settings (saved, wanted): {diff}", stacklevel=2)
     return diff
 
-
 def checkpoints(run_dir: str | Path) -> list[Path]:
     """Complete checkpoints of a run, newest first."""
     return sorted(Path(run_dir).glob("step_*"), key=lambda p: int(p.name[5:]), reverse=True)
-
 
 def pick_device(name: str = "auto") -> torch.device:
     """``auto``: CUDA, then Apple MPS, then CPU."""
@@ -222,7 +210,6 @@ def pick_device(name: str = "auto") -> torch.device:
     if torch.cuda.is_available():
         return torch.device("cuda")
     return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
-
 
 class Trainer:
     """Trains ``model`` on ``tasks`` in ``run_dir``, resuming from the newest good checkpoint there.
@@ -423,19 +410,16 @@ class Trainer:
             bar.close()
         return last_eval
 
-
 def train_config(preset: str = "cpu", overrides: dict | None = None) -> TrainConfig:
     """A :class:`TrainConfig` from a named preset plus overrides (unknown keys are errors)."""
     if preset not in TRAIN_PRESETS:
         raise ValueError(f"unknown preset {preset!r}; known: {', '.join(TRAIN_PRESETS)}")
     return override(TrainConfig(), {**TRAIN_PRESETS[preset], **(overrides or {})})
 
-
 def read_log(run_dir: str | Path) -> list[dict]:
     """The run's JSONL log as a list of records."""
     p = Path(run_dir) / "log.jsonl"
     return [json.loads(ln) for ln in p.read_text().splitlines()] if p.exists() else []
-
 
 def plot_log(run_dir: str | Path, keys: Sequence[str] = ("loss",), ax=None):
     """Plot logged metrics against the step with matplotlib; returns the axes."""

