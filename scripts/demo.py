@@ -1,11 +1,11 @@
-"""`make demo`: the paper's central comparison in about fifteen minutes on 2 CPU cores (eight with a checkpoint).
+"""`make demo`: the paper's central comparison in about ten minutes on 2 CPU cores.
 
 Fine-tune en->fr twice on the same Bible verse pairs, with the same steps, seed and tokenizer: once
 from a MASS pre-trained checkpoint (Sec. 3.2, 4.1) and once from random initialisation (the paper's
 "no pre-training" baseline, Fig. 3). Print both validation-perplexity curves, BLEU and chrF on held-out
 Matthew verses, and three translations side by side. Whatever it measures is printed as it is.
 
-    .venv/bin/python scripts/demo.py [--run runs/demo] [--pretrain-steps 300] [--finetune-steps 150]
+    .venv/bin/python scripts/demo.py [--run runs/demo] [--pretrain-steps 200] [--finetune-steps 100]
 
 A MASS checkpoint is reused when one exists: notebook 04's (``$MINIMASS_RUNS/pretrain-cpu``, by default
 ``~/.cache/minimass/runs``) or this script's own from an earlier run; otherwise it pre-trains for
@@ -41,8 +41,8 @@ def pretrained(run: Path, steps: int) -> Path:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run", default="runs/demo", help="folder for this demo's runs")
-    p.add_argument("--pretrain-steps", type=int, default=300)
-    p.add_argument("--finetune-steps", type=int, default=150)
+    p.add_argument("--pretrain-steps", type=int, default=200)
+    p.add_argument("--finetune-steps", type=int, default=100)
     p.add_argument("--pairs", type=int, default=10_000, help="en-fr training pairs")
     p.add_argument("--test", type=int, default=200, help="held-out Matthew verses to translate")
     args = p.parse_args()
