@@ -165,7 +165,7 @@ def new_trainer(args, tasks, tok, run_dir: Path, max_steps: int, seed: int = 0) 
     cfg = train_config(args.preset, {"seed": 0, "max_steps": max_steps, "save_every": args.steps, "eval_every": 0,
                                      "warmup": min(train_config(args.preset).warmup, max(args.steps // 4, 1)),
                                      "log_every": max(args.steps // 20, 1), "device": args.device, "bf16": True,
-                                     "progress": False})
+                                     "progress": False, **({"max_tokens": args.max_tokens} if args.max_tokens else {})})
     return Trainer(model, tasks, cfg, run_dir, tokenizer=tok)
 
 
@@ -385,6 +385,7 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=300, help="training steps timed for tokens/s and MFU")
     p.add_argument("--resume-steps", type=int, default=20, help="steps trained after resuming")
     p.add_argument("--preset", default="gpu", choices=sorted(MODEL_PRESETS), help="model and train preset")
+    p.add_argument("--max-tokens", type=int, default=None, help="tokens per batch (default: the preset's)")
     p.add_argument("--sentences", type=int, default=None, help="training sentences per language (default: all)")
     p.add_argument("--matmul-size", type=int, default=0, help="default 8192 on CUDA, 1024 elsewhere")
     p.add_argument("--skip-notebooks", action="store_true")
