@@ -73,9 +73,9 @@ def greedy(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor, *
                              allow_mask)
         seqs = torch.cat([seqs, logp.argmax(-1)[:, None]], 1)
         done = (seqs[:, -1] == EOS) | (limit <= t + 1)
-        for r, row in zip(rows[done].tolist(), seqs[done, 1:].tolist()):
-            out[r] = row[: (row + [EOS]).index(EOS)]
         if bool(done.any()):  # finished sentences leave the batch
+            for r, row in zip(rows[done].tolist(), seqs[done, 1:].tolist()):
+                out[r] = row[: (row + [EOS]).index(EOS)]
             keep = (~done).nonzero().flatten()
             if not len(keep):
                 break

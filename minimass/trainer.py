@@ -150,18 +150,18 @@ def save_checkpoint(path: Path, model: Seq2Seq, state: dict, tokenizer: Tokenize
         shutil.rmtree(path)
     os.replace(tmp, path)
 
-def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[dict, dict]:
-    """Read a checkpoint folder without building a model: ``(tensors, state)``, where ``state`` holds the
-    step, optimizer, scheduler, RNG states, ``train_config`` and ``model_config``. Raises
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", weights: bool = True):
+    """Read a checkpoint folder without building a model: ``(tensors or None if not weights, state)``; ``state``
+    holds the step, optimizer, scheduler, RNG states, ``train_config`` and ``model_config``. Raises
     :class:`CheckpointError` naming the folder and the bad file."""
-    out = []
-    for name, read in (("model.safetensors", lambda f: load_file(f, device=str(map_location))),
-                       ("state.pt", lambda f: torch.load(f, map_location=map_location, weights_only=True))):
+    out = {}
+    for name, read in (("state.pt", lambda f: torch.load(f, map_location=map_location, weights_only=True)),
+                       ("model.safetensors", lambda f: load_file(f, device=str(map_location))))[: 1 + weights]:
         try:
-            out.append(read(Path(path) / name))
+            out[name] = read(Path(path) / name)
         except Exception as e:  # noqa: BLE001 - any failure means the checkpoint is unusable
             raise CheckpointError(f"cannot load checkpoint {path}: {name}: {type(e).__name__}: {e}") from e
-    return out[0], out[1]
+    return out.get("model.safetensors"), out["state.pt"]
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"):
     """Load a checkpoint folder on any device (CPU by default, whatever it was saved on).
@@ -188,7 +188,7 @@ def check_resume(checkpoint: str | Path | dict, model_cfg: ModelConfig, train_cf
     A model-config difference raises ``ValueError`` naming each key, saved and wanted; training-config
     differences (other than ``BOOKKEEPING``) are warned about and returned as ``{key: (saved, wanted)}``.
     """
-    state = checkpoint if isinstance(checkpoint, dict) else read_checkpoint(checkpoint)[1]
+    state = checkpoint if isinstance(checkpoint, dict) else read_checkpoint(checkpoint, weights=False)[1]
     saved, now = state["model_config"], asdict(model_cfg)
     if diff := {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}:
         keys = ", ".join(f"{k} (saved {a!r}, wanted {b!r})" for k, (a, b) in diff.items())

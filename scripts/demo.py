@@ -52,12 +52,12 @@ def main() -> None:
     n, every = args.finetune_steps, max(args.finetune_steps // 6, 1)
     short = {"max_steps": n, "warmup": min(100, n // 2), "eval_every": every, "save_every": n}
     systems = {"MASS": ckpt, "random init": None}
+    folders = {name: run / f"ft-{name.split()[0].lower()}" for name in systems}
     for name, init in systems.items():
         print(f"\nfine-tuning en->fr from {name}: {n} steps on {args.pairs:,} pairs")
-        cli.finetune(run / f"ft-{name.split()[0].lower()}", init, "en", "fr", n_train=args.pairs,
-                     train_overrides=short, tokenizer=tok)
-    curves = {name: [(r["step"], r["valid_ppl/mt-en-fr"]) for r in read_log(run / f"ft-{name.split()[0].lower()}")
-                     if "valid_ppl/mt-en-fr" in r] for name in systems}
+        cli.finetune(folders[name], init, "en", "fr", n_train=args.pairs, train_overrides=short, tokenizer=tok)
+    curves = {name: [(r["step"], r["valid_ppl/mt-en-fr"]) for r in read_log(folders[name]) if "valid_ppl/mt-en-fr" in r]
+              for name in systems}
     print("\nvalidation perplexity (Mark verses), lower is better")
     print(f"{'step':>6}" + "".join(f"{name:>14}" for name in systems))
     for row in zip(*curves.values()):
@@ -66,7 +66,7 @@ def main() -> None:
     src, refs = [p[0] for p in pairs], [p[1] for p in pairs]
     outs, scores = {}, {}
     for name in systems:
-        model = load_checkpoint(cli.latest(run / f"ft-{name.split()[0].lower()}"))[0]
+        model = load_checkpoint(cli.latest(folders[name]))[0]
         outs[name] = translate(model, tok, src, "en", "fr", beam=5, batch_size=256)  # one batch: no bar
         scores[name] = (bleu(outs[name], refs), chrf(outs[name], refs))
     print(f"\n{len(pairs)} held-out Matthew verses, beam 5:")
