@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 __version__ = "0.1.0"
@@ -19,18 +21,22 @@ def preset(default: str = "cpu") -> str:
     return name
 
 def save_results(name: str, results: dict, preset_name: str, seed: int = 0, **info) -> Path:
-    """Write measured numbers with what produced them (preset, seed, versions) as JSON.
-
-    Goes to ``results/<name>.<preset>.json`` for real runs; ``smoke`` runs (CI) write to a
-    temporary folder so tests never touch the working tree.
-    """
+    """Write measured numbers with what produced them (preset, seed, data and package versions, commit, date) as
+    JSON to ``results/<name>.<preset>.json`` (``name`` may hold a folder); ``smoke`` runs (CI) write to a temporary
+    folder so tests never touch the working tree."""
     import torch
 
-    root = Path(__file__).resolve().parents[1] / "results"
+    from .data import SOURCES
+    root = Path(__file__).resolve().parents[1]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout
+    root = root / "results"
     if preset_name == "smoke" or not root.is_dir():
         root = Path(tempfile.mkdtemp(prefix="minimass-results-"))
     path = root / f"{name}.{preset_name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     record = {"name": name, "preset": preset_name, "seed": seed, "results": results, **info,
+              "commit": commit.strip() or None, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "data_versions": {s.name: s.files[0].name for s in SOURCES.values() if s.kind == "offline"},
               "versions": {"minimass": __version__, "torch": torch.__version__, "python": platform.python_version()}}
     path.write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")
     return path

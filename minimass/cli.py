@@ -1,4 +1,4 @@
-"""Recipes and the ``minimass`` command: pre-train (Sec. 3-4.1), fine-tune (Sec. 4.2-4.4), translate, evaluate.
+"""The ``minimass`` command over the recipes: pre-train (Sec. 3-4.1), fine-tune (Sec. 4.2-4.4), translate, evaluate.
 
 ``minimass pretrain --preset cpu --run runs/mass --train.max_steps=2000 --model.d_model=256``:
 every ``--model.KEY=VALUE`` / ``--train.KEY=VALUE`` must name a field of ModelConfig / TrainConfig.
@@ -9,113 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-
-import torch
 
 from . import PRESETS, data, preset
-from .metrics import bleu, chrf
-from .model import ModelConfig, Seq2Seq, build_model, override
+from .model import ModelConfig, override
+from .recipes import DATA_SIZES, evaluate, finetune, latest, pretrain, pretrained  # noqa: F401 (re-exported)
 from .search import translate
 from .tokenizer import LANGS, Tokenizer, lang_id
-from .trainer import CheckpointError, Task, Trainer, checkpoints, load_checkpoint, train_config
+from .trainer import CheckpointError, Task, load_checkpoint, train_config
 
-# Data sizes per preset: BPE vocabulary, sentences per language (None: all), validation examples.
-DATA_SIZES = {"smoke": dict(vocab=1000, sentences=3000, valid=100), "cpu": dict(vocab=8000, sentences=None, valid=300),
-              "gpu": dict(vocab=16000, sentences=None, valid=1000)}
-
-def get_tokenizer(run_dir: Path, texts: Sequence[str], vocab_size: int) -> Tokenizer:
-    """The run's joint BPE (Sec. 4.1), trained once on ``texts`` and kept as ``run_dir/tokenizer.model``."""
-    path = Path(run_dir) / "tokenizer.model"
-    if path.exists():
-        return Tokenizer.load(path)
-    tok = Tokenizer.train(texts, vocab_size=vocab_size)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tok.save(path)
-    return tok
-
-def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str] = ("en", "fr"),
-             objectives: Sequence[str] = ("mass",), model_overrides: dict | None = None,
-             train_overrides: dict | None = None, seed: int = 0, sentences: int | None = -1) -> Trainer:
-    """Pre-train on monolingual text of each language (Sec. 4.1), one task per objective and language.
-
-    The languages' sentences come from disjoint Bible books (``data.unsupervised``), so the result also
-    serves unsupervised NMT honestly; Matthew (test), Mark (valid) and Luke are never seen.
-    ``objectives``: ``("mass",)``, or the baselines ``("mlm", "clm")`` (BERT+LM) and ``("dae",)``.
-    """
-    size = DATA_SIZES[preset_name]
-    n = size["sentences"] if sentences == -1 else sentences
-    splits = data.unsupervised(langs[0], langs[1], seed=seed)
-    texts = {lg: splits.train[lg][:n] for lg in langs}
-    tok = get_tokenizer(Path(run_dir), [t for lg in langs for t in texts[lg]], size["vocab"])
-    tasks = []
-    for lg in langs:
-        ids = data.encode_cached(tok, texts[lg], f"pretrain-{lg}")
-        valid = data.encode_cached(tok, [p[langs.index(lg)] for p in splits.valid[: size["valid"]]], f"valid-{lg}")
-        tasks += [Task(o, ids, lang=lang_id(lg), name=f"{o}-{lg}", valid=valid) for o in objectives]
-    return _train(run_dir, preset_name, None, tasks, tok, seed, model_overrides, train_overrides)
-
-def _train(run_dir: str | Path, preset_name: str, model: Seq2Seq | None, tasks: list[Task], tok: Tokenizer, seed: int,
-           model_overrides: dict | None, train_overrides: dict | None, validate=None) -> Trainer:
-    """Build the model (seeded) unless given, and the preset's TrainConfig with overrides; train in ``run_dir``."""
-    if model is None:
-        torch.manual_seed(seed)  # initial weights
-        model = build_model(preset_name, vocab_size=tok.vocab_size, **(model_overrides or {}))
-    cfg = train_config(preset_name, {"seed": seed, **(train_overrides or {})})
-    trainer = Trainer(model, tasks, cfg, run_dir, tokenizer=tok, validate=validate)
-    trainer.train()
-    return trainer
-
-def finetune(run_dir: str | Path, init: str | Path | None, src: str = "en", tgt: str = "fr",
-             n_train: int | None = None, preset_name: str = "cpu", model_overrides: dict | None = None,
-             train_overrides: dict | None = None, seed: int = 0, tokenizer: Tokenizer | None = None,
-             valid_bleu: int = 0) -> Trainer:
-    """Fine-tune on (src, tgt) Bible pairs (Sec. 4.2, low-resource NMT); ``init=None`` is the
-    no-pre-training baseline (it needs ``tokenizer``, e.g. the pre-trained run's, for a fair comparison).
-    ``valid_bleu=N`` adds greedy BLEU on the first N validation pairs to every validation."""
-    model = None
-    if init is not None:
-        model, tok, _ = load_checkpoint(init)
-        tokenizer = tokenizer or tok
-    elif tokenizer is None:
-        raise ValueError("finetune without init needs a tokenizer (pass the pre-trained run's)")
-    size = DATA_SIZES[preset_name]
-    splits = data.parallel(src, tgt, n_train=n_train, seed=seed)
-
-    def encode(pairs, name):
-        a = data.encode_cached(tokenizer, [p[0] for p in pairs], f"{name}-{src}")
-        b = data.encode_cached(tokenizer, [p[1] for p in pairs], f"{name}-{tgt}")
-        return list(zip(a, b))
-
-    task = Task("mt", encode(splits.train, "ft-train"), lang=lang_id(tgt), src_lang=lang_id(src),
-                name=f"mt-{src}-{tgt}", valid=encode(splits.valid[: size["valid"]], "ft-valid"))
-    pairs = splits.valid[:valid_bleu]
-
-    def validate(m):
-        return {"valid_bleu": bleu(translate(m, tokenizer, [p[0] for p in pairs], src, tgt, beam=1),
-                                   [p[1] for p in pairs])["score"]}
-
-    return _train(run_dir, preset_name, model, [task], tokenizer, seed, model_overrides, train_overrides,
-                  validate if pairs else None)
-
-def evaluate(checkpoint: str | Path, src: str = "en", tgt: str = "fr", split: str = "test", n: int | None = None,
-             beam: int = 5, seed: int = 0) -> dict:
-    """Translate the Bible test (Matthew) or valid (Mark) pairs and score them with sacrebleu."""
-    model, tok, _ = load_checkpoint(latest(checkpoint))
-    pairs = getattr(data.parallel(src, tgt, seed=seed), split)[:n]
-    hyps = translate(model, tok, [p[0] for p in pairs], src, tgt, beam=beam)
-    return {"bleu": bleu(hyps, [p[1] for p in pairs]), "chrf": chrf(hyps, [p[1] for p in pairs]),
-            "n": len(pairs), "examples": list(zip([p[0] for p in pairs[:3]], hyps[:3], [p[1] for p in pairs[:3]]))}
-
-def latest(path: str | Path) -> Path:
-    """A checkpoint folder, or the newest checkpoint of a run folder."""
-    path = Path(path)
-    if (path / "state.pt").exists():
-        return path
-    found = checkpoints(path)
-    if not found:
-        raise FileNotFoundError(f"no checkpoint in {path} (expected {path}/step_*/state.pt)")
-    return found[0]
 
 def split_overrides(extra: Sequence[str]) -> tuple[dict, dict]:
     """``["--model.d_model=128", "--train.lr=3e-4"]`` -> ({"d_model": "128"}, {"lr": "3e-4"})."""

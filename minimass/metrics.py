@@ -52,6 +52,19 @@ def rouge(hyps: list[str], refs: list[str]) -> dict:
             totals[k] += scores[k].fmeasure
     return {k: 100.0 * v / len(hyps) for k, v in totals.items()}
 
+def paired_bootstrap(baseline: list[str], system: list[str], refs: list[str], n: int = 1000) -> dict:
+    """sacrebleu's paired bootstrap resampling (Koehn, 2004) of two systems' outputs on the same test set, for BLEU
+    and chrF: ``{"BLEU": {"baseline": 3.1, "system": 4.2, "baseline_ci": 0.9, "system_ci": 1.0, "p_value": 0.02,
+    "signature": ...}, "chrF": {...}}``; ``p_value``: how often a resample does not favour the observed winner."""
+    from sacrebleu.significance import PairedTest
+
+    _check(baseline, refs), _check(system, refs)
+    systems = [("baseline", list(baseline)), ("system", list(system))]
+    sigs, scores = PairedTest(systems, {"BLEU": BLEU(), "chrF": CHRF()}, [list(refs)], test_type="bs", n_samples=n)()
+    return {m: {"baseline": b.score, "system": s.score, "baseline_ci": float(b.ci), "system_ci": float(s.ci),
+                "p_value": float(s.p_value), "signature": str(sig)}
+            for m, sig, (b, s) in zip(("BLEU", "chrF"), sigs.values(), (scores[k] for k in scores if k != "System"))}
+
 def perplexity(nll_sum: float, n_tokens: int) -> float:
     """exp(mean negative log-likelihood per token), natural log: ``perplexity(3 * math.log(2), 3) -> 2.0``.
 
@@ -62,4 +75,4 @@ def perplexity(nll_sum: float, n_tokens: int) -> float:
     mean = nll_sum / n_tokens
     return math.exp(mean) if mean < 709.0 else math.inf
 
-__all__ = ["bleu", "chrf", "rouge", "perplexity"]
+__all__ = ["bleu", "chrf", "rouge", "perplexity", "paired_bootstrap"]

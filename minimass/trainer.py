@@ -55,6 +55,7 @@ class TrainConfig:
     eval_every: int = 500       # steps between validations (0 = only at the end)
     save_every: int = 500       # steps between checkpoints (also saved at the end and on Ctrl-C)
     keep: int = 2               # checkpoints kept on disk (older ones are removed)
+    best: str = ""              # a validation metric: its lowest value keeps a copy of the model in run_dir/best
     device: str = "auto"        # "auto": cuda, then mps, then cpu
     bf16: bool = True           # bf16 autocast on CUDA
     cpu_bf16: bool = False      # bf16 autocast on CPU: fast only with AVX512-BF16 or AMX (see bench/README.md)
@@ -236,7 +237,7 @@ class Trainer:
         w = max(cfg.warmup, 1)
         self.sched = torch.optim.lr_scheduler.LambdaLR(
             self.opt, lambda s: min((s + 1) / w, math.sqrt(w / (s + 1))))
-        self.step = 0
+        self.step, self.best = 0, math.inf  # best: the lowest value of cfg.best so far
         self.pos = {t.name: [0, 0] for t in self.tasks}   # task -> [epoch, batch index]
         self._order: dict[str, tuple[int, list]] = {}
         self.log_path = self.run_dir / "log.jsonl"
@@ -281,12 +282,12 @@ class Trainer:
         rng = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
-        return {"step": self.step, "pos": self.pos, "optimizer": self.opt.state_dict(),
+        return {"step": self.step, "best": self.best, "pos": self.pos, "optimizer": self.opt.state_dict(),
                 "scheduler": self.sched.state_dict(), "rng": rng, "train_config": asdict(self.cfg)}
 
-    def save(self) -> None:
+    def save(self, name: str = "") -> None:
         if self.rank == 0:
-            save_checkpoint(self.run_dir / f"step_{self.step:07d}", self.model, self.state(), self.tokenizer)
+            save_checkpoint(self.run_dir / (name or f"step_{self.step:07d}"), self.model, self.state(), self.tokenizer)
             for old in checkpoints(self.run_dir)[max(self.cfg.keep, 1):]:
                 shutil.rmtree(old, ignore_errors=True)
         if self.ddp:
@@ -304,7 +305,7 @@ class Trainer:
             self.model.load_state_dict(tensors)
             self.opt.load_state_dict(st["optimizer"])
             self.sched.load_state_dict(st["scheduler"])
-            self.step, self.pos = st["step"], st["pos"]
+            self.step, self.pos, self.best = st["step"], st["pos"], st.get("best", math.inf)
             torch.set_rng_state(st["rng"]["cpu"].cpu())
             if "cuda" in st["rng"] and torch.cuda.is_available():
                 torch.cuda.set_rng_state_all([s.cpu() for s in st["rng"]["cuda"]])
@@ -361,7 +362,7 @@ class Trainer:
         self.model.eval()
         out = {}
         for t in self.tasks:
-            if not t.valid or t.objective == "bt":
+            if not t.valid:  # a bt task's valid examples are real (src, tgt) pairs
                 continue
             nll, n = 0.0, 0
             for k, idx in enumerate(batch_indices([example_len(x) for x in t.valid], self.cfg.max_tokens, 0)):
@@ -400,6 +401,9 @@ class Trainer:
                     last_eval = self.evaluate()
                     if last_eval:
                         self.log({"step": self.step, **last_eval})
+                    if cfg.best and last_eval.get(cfg.best, math.inf) < self.best:  # select on validation
+                        self.best = last_eval[cfg.best]
+                        self.save("best")
                 if self.step % cfg.save_every == 0 or self.step == cfg.max_steps:
                     self.save()
         except KeyboardInterrupt:

