@@ -127,9 +127,10 @@ def finetune(run_dir: str | Path, init: str | Path | None, src: str = "en", tgt:
 
 def back_translation(run_dir: str | Path, init: str | Path | None, l1: str = "en", l2: str = "fr",
                      preset_name: str = "cpu", train_overrides: dict | None = None, seed: int = 0,
-                     tokenizer: Tokenizer | None = None) -> Trainer:
+                     tokenizer: Tokenizer | None = None, validate: Callable[[Seq2Seq], dict] | None = None) -> Trainer:
     """Unsupervised NMT (Sec. 4.2): back-translation only, l1->l2->l1 and l2->l1->l2 in turn, on the disjoint-book
-    monolingual text of pre-training. Validation: perplexity of the real valid pairs, task ``bt-SRC-TGT``."""
+    monolingual text of pre-training. Validation: perplexity of the real valid pairs (task ``bt-SRC-TGT``), and
+    ``validate(model) -> dict`` (e.g. greedy BLEU) if given."""
     model, tokenizer = _init(init, tokenizer)
     size = DATA_SIZES[preset_name]
     splits = data.unsupervised(l1, l2, seed=seed)
@@ -137,7 +138,7 @@ def back_translation(run_dir: str | Path, init: str | Path | None, l1: str = "en
                   lang=lang_id(a), src_lang=lang_id(b), name=f"bt-{b}-{a}",
                   valid=_pairs(tokenizer, splits.valid[: size["valid"]], b, a, "bt-valid", flip=a == l1))
              for a, b in ((l1, l2), (l2, l1))]
-    return _train(run_dir, preset_name, model, tasks, tokenizer, seed, None, train_overrides)
+    return _train(run_dir, preset_name, model, tasks, tokenizer, seed, None, train_overrides, validate)
 
 def evaluate(checkpoint: str | Path, src: str = "en", tgt: str = "fr", split: str = "test", n: int | None = None,
              beam: int = 5, seed: int = 0) -> dict:

@@ -121,6 +121,17 @@ def batch_loss(model: Seq2Seq, b: Batch, label_smoothing: float = 0.0) -> tuple[
     loss = F.cross_entropy(logits.float(), b.target[keep], reduction="sum", label_smoothing=label_smoothing)
     return loss, b.n_tokens
 
+@torch.no_grad()
+def valid_perplexity(model: Seq2Seq, task: Task, cfg: TrainConfig) -> float:
+    """Perplexity of ``task.valid`` under ``task``'s objective (a fixed masking seed), as every validation reports."""
+    nll, n, device = 0.0, 0, next(model.parameters()).device
+    for k, idx in enumerate(batch_indices([example_len(x) for x in task.valid], cfg.max_tokens, 0)):
+        g = torch.Generator().manual_seed(10_007 + k)
+        b = make_batch(task, [task.valid[j] for j in idx], cfg, model.cfg.vocab_size, g)
+        loss, cnt = batch_loss(model, b.to(device))
+        nll, n = nll + float(loss), n + cnt
+    return math.exp(min(nll / max(n, 1), 50.0))
+
 class _LossModule(nn.Module):
     """Wraps the model so DistributedDataParallel sees every loss computation as one forward call."""
 
@@ -359,18 +370,8 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self) -> dict:
         """Validation perplexity per task (fixed masking seed), plus ``validate(model)`` metrics."""
-        self.model.eval()
-        out = {}
-        for t in self.tasks:
-            if not t.valid:  # a bt task's valid examples are real (src, tgt) pairs
-                continue
-            nll, n = 0.0, 0
-            for k, idx in enumerate(batch_indices([example_len(x) for x in t.valid], self.cfg.max_tokens, 0)):
-                g = torch.Generator().manual_seed(10_007 + k)
-                b = make_batch(t, [t.valid[j] for j in idx], self.cfg, self.model.cfg.vocab_size, g)
-                loss, cnt = batch_loss(self.model, b.to(self.device))
-                nll, n = nll + float(loss), n + cnt
-            out[f"valid_ppl/{t.name}"] = math.exp(min(nll / max(n, 1), 50.0))
+        self.model.eval()  # a bt task's valid examples are real (src, tgt) pairs
+        out = {f"valid_ppl/{t.name}": valid_perplexity(self.model, t, self.cfg) for t in self.tasks if t.valid}
         if self.validate is not None:
             out.update(self.validate(self.model))
         self.model.train()
