@@ -75,6 +75,7 @@ def test_paired_bootstrap_tells_a_clear_winner():
     # two systems with the same kind of error on different halves of the test set: no real difference
     half_a = [g if i % 2 else r for i, (g, r) in enumerate(zip(good, refs))]
     half_b = [r if i % 2 else g for i, (g, r) in enumerate(zip(good, refs))]
+    assert paired_bootstrap(good, good, refs, n=200)["BLEU"]["p_value"] == 1.0  # equal: no evidence of a difference
     tie = paired_bootstrap(half_a, half_b, refs, n=200)["BLEU"]
     assert tie["system"] == pytest.approx(tie["baseline"]) and tie["p_value"] > 0.2
     with pytest.raises(ValueError, match="pair up"):
