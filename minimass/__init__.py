@@ -27,15 +27,14 @@ def save_results(name: str, results: dict, preset_name: str, seed: int = 0, **in
     import torch
 
     from .data import SOURCES
-    root = Path(__file__).resolve().parents[1]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout
-    root = root / "results"
+    root = Path(__file__).resolve().parents[1] / "results"
+    git = subprocess.run("git rev-parse --short HEAD".split(), cwd=root.parent, text=True, capture_output=True)
     if preset_name == "smoke" or not root.is_dir():
         root = Path(tempfile.mkdtemp(prefix="minimass-results-"))
     path = root / f"{name}.{preset_name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"name": name, "preset": preset_name, "seed": seed, "results": results, **info,
-              "commit": commit.strip() or None, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "commit": git.stdout.strip() or None, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "data_versions": {s.name: s.files[0].name for s in SOURCES.values() if s.kind == "offline"},
               "versions": {"minimass": __version__, "torch": torch.__version__, "python": platform.python_version()}}
     path.write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")

@@ -1,8 +1,7 @@
 """The ``minimass`` command over the recipes: pre-train (Sec. 3-4.1), fine-tune (Sec. 4.2-4.4), translate, evaluate.
 
 ``minimass pretrain --preset cpu --run runs/mass --train.max_steps=2000 --model.d_model=256``:
-every ``--model.KEY=VALUE`` / ``--train.KEY=VALUE`` must name a field of ModelConfig / TrainConfig.
-"""
+every ``--model.KEY=VALUE`` / ``--train.KEY=VALUE`` must name a field of ModelConfig / TrainConfig."""
 
 from __future__ import annotations
 
@@ -71,8 +70,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     pr = args.preset or preset()
     override(ModelConfig(), model_o), train_config(pr, train_o)  # unknown keys and bad values fail before any work
     langs = args.langs.split(",") if hasattr(args, "langs") else []
-    for lg in langs:
-        lang_id(lg)
+    [lang_id(lg) for lg in langs]  # an unknown language fails here
     for o in getattr(args, "objectives", "").split(",") if args.cmd == "pretrain" else []:
         Task(o, [[0]])  # an unknown objective fails here
     if args.cmd == "data":

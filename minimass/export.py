@@ -3,8 +3,7 @@
 The MASS model of Sec. 4.1 is a post-LN Transformer encoder-decoder with learned positions, shared token
 embeddings tied to the output layer, GELU and a LayerNorm over the summed embeddings: BART's architecture.
 The one thing BART lacks, the language embedding, is constant per side for a fixed pair, so it is folded
-into each side's copy of the position table. ``transformers`` is optional: ``pip install -e ".[hf]"``.
-"""
+into each side's copy of the position table. ``transformers`` is optional: ``pip install -e ".[hf]"``."""
 
 from __future__ import annotations
 
@@ -16,24 +15,20 @@ import torch
 from .model import Seq2Seq
 from .tokenizer import BOS, EOS, MASK, lang_id
 
-# ModelConfig fields that have a BART counterpart (pre_ln only in its False state)
 MAPPED = {"vocab_size", "n_langs", "d_model", "n_heads", "d_ff", "n_enc_layers", "n_dec_layers", "max_positions",
-          "dropout", "attn_dropout", "pre_ln", "pad_id"}
+          "dropout", "attn_dropout", "pre_ln", "pad_id"}  # ModelConfig fields with a BART counterpart (pre_ln: False)
 
 def to_huggingface(model: Seq2Seq, src_lang: str | int, tgt_lang: str | int, path: str | Path) -> Path:
     """Write ``model`` translating ``src_lang`` -> ``tgt_lang`` as a BART folder (config.json, model.safetensors).
-
     The BART model's logits equal ``model(src, src_lang, dec_in, tgt_lang)`` for decoder input ``<s> y ..``
     at positions 0..T-1; its generation config bans ``<pad>``, ``<s>`` and ``[M]`` as minimass's search does.
-    Raises ValueError for what BART cannot express (``pre_ln=True``, unknown config fields).
-    """
+    Raises ValueError for what BART cannot express (``pre_ln=True``, unknown config fields)."""
     try:
         from transformers import BartConfig, BartForConditionalGeneration
     except ImportError as e:
         raise ImportError('to_huggingface needs transformers: pip install -e ".[hf]"') from e
     cfg = model.cfg
-    unknown = [f.name for f in dataclasses.fields(cfg) if f.name not in MAPPED]
-    if unknown:
+    if unknown := [f.name for f in dataclasses.fields(cfg) if f.name not in MAPPED]:
         raise ValueError(f"cannot export to BART: model config field(s) {', '.join(unknown)} have no BART counterpart")
     if cfg.pre_ln:
         raise ValueError("cannot export to BART: pre_ln=True (BART is post-LN only)")

@@ -10,13 +10,12 @@ returns a :class:`Batch`, the one input format of the trainer:
   token at its original position (Sec. 4.1).
 
 Where the official code differs (README): its decoder's first input is the token before the fragment
-(``first="prev"``), its fragment starts favour the sentence ends, its k comes from the padded batch.
-"""
+(``first="prev"``), its fragment starts favour the sentence ends, its k comes from the padded batch."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import torch
 from torch import Tensor
@@ -27,7 +26,6 @@ from .tokenizer import BOS, EOS, MASK, N_SPECIAL, PAD
 @dataclass
 class Batch:
     """A training batch for any objective (see the module docstring for the fields)."""
-
     src: Tensor | None
     dec_in: Tensor | None
     target: Tensor
@@ -42,8 +40,8 @@ class Batch:
 
     def to(self, device: torch.device | str) -> Batch:
         """Move every tensor to ``device``."""
-        moved = {f.name: getattr(self, f.name) for f in fields(self)}
-        return Batch(**{k: v.to(device) if isinstance(v, Tensor) else v for k, v in moved.items()})
+        return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)
+                                if isinstance(getattr(self, f.name), Tensor)})
 
 def pad(seqs: Sequence[Sequence[int]], pad_id: int = PAD) -> Tensor:
     """Right-pad id lists into a LongTensor: ``pad([[5, 2], [7]]) -> [[5, 2], [7, 0]]``."""
@@ -65,8 +63,6 @@ def _replace(tokens: list[int], where: list[int], vocab_size: int, probs: Sequen
              g: torch.Generator | None) -> list[int]:
     """Sec. 4.1 / BERT: each chosen token becomes [M] (p0), a random token (p1) or stays (p2)."""
     out = list(tokens)
-    if not where:
-        return out
     r = torch.rand(len(where), generator=g).tolist()
     rand_ids = torch.randint(N_SPECIAL, max(vocab_size, N_SPECIAL + 1), (len(where),), generator=g).tolist()
     for j, pos in enumerate(where):
@@ -84,7 +80,6 @@ def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: 
               mode: str = "mass", first: str = "mask", probs: Sequence[float] = (0.8, 0.1, 0.1),
               starts: Sequence | None = None, generator: torch.Generator | None = None) -> Batch:
     """Build a MASS batch (Sec. 3.2, Fig. 1): mask a fragment of k tokens, predict it in the decoder.
-
     Example (m=8, k=4, start 2, probs=(1, 0, 0), the paper's Fig. 1): encoder input
     ``x1 x2 [M] [M] [M] [M] x7 x8``; decoder input ``[M] x3 x4 x5`` at positions 2..5;
     target ``x3 x4 x5 x6``.
@@ -97,8 +92,7 @@ def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: 
     x[t-1] when position t-1 is masked too, else ``[M]``. Discrete, positions 0, 3, 4, 7 of 8 tokens:
     ``[M] [M] x3 [M]``. ``first="prev"`` feeds x[t-1] (``<s>`` at t=0) everywhere instead, as the official
     code does: for MASS only the fragment's first input changes.
-    ``starts``: fixed fragment starts, or for discrete the masked positions (for teaching and tests).
-    """
+    ``starts``: fixed fragment starts, or for discrete the masked positions (for teaching and tests)."""
     if mode not in ("mass", "discrete", "feed"):
         raise ValueError(f"mode must be 'mass', 'discrete' or 'feed', got {mode!r}")
     if first not in ("mask", "prev"):

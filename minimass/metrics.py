@@ -2,8 +2,7 @@
 perplexity for conversational response generation (Sec. 4.4); chrF as a second opinion on translation.
 
 BLEU and chrF come from sacrebleu with its signature, so a number can be reproduced and compared;
-hypotheses and references are detokenised strings, one reference per hypothesis.
-"""
+hypotheses and references are detokenised strings, one reference per hypothesis."""
 
 from __future__ import annotations
 
@@ -25,9 +24,7 @@ def _sacrebleu(metric: BLEU | CHRF, hyps: list[str], refs: list[str]) -> dict:
 
 def bleu(hyps: list[str], refs: list[str], **kw) -> dict:
     """Corpus BLEU (sacrebleu defaults: 13a tokeniser, exp smoothing), e.g. ``{"score": 27.3, "signature": ...}``.
-
-    ``kw`` goes to ``sacrebleu.metrics.BLEU`` (``tokenize="intl"``, ``lowercase=True``, ...).
-    """
+    ``kw`` goes to ``sacrebleu.metrics.BLEU`` (``tokenize="intl"``, ``lowercase=True``, ...)."""
     return _sacrebleu(BLEU(**kw), hyps, refs)
 
 def chrf(hyps: list[str], refs: list[str], **kw) -> dict:
@@ -36,10 +33,8 @@ def chrf(hyps: list[str], refs: list[str], **kw) -> dict:
 
 def rouge(hyps: list[str], refs: list[str]) -> dict:
     """ROUGE-1, -2 and -L F1 x 100 averaged over sentences, with Porter stemming (Sec. 4.3).
-
     rouge-score keeps only ``[a-z0-9]`` tokens after lowercasing, so it suits English (the paper's
-    Gigaword) but scores text in other scripts as empty: ``rouge(["the cats"], ["the cat"])["rouge1"] -> 100``.
-    """
+    Gigaword) but scores text in other scripts as empty: ``rouge(["the cats"], ["the cat"])["rouge1"] -> 100``."""
     _check(hyps, refs)
     keys = ("rouge1", "rouge2", "rougeL")
     from rouge_score import rouge_scorer  # imported here: only summarisation needs it
@@ -68,12 +63,8 @@ def paired_bootstrap(baseline: list[str], system: list[str], refs: list[str], n:
 
 def perplexity(nll_sum: float, n_tokens: int) -> float:
     """exp(mean negative log-likelihood per token), natural log: ``perplexity(3 * math.log(2), 3) -> 2.0``.
-
-    Returns ``inf`` rather than overflowing when the mean loss is huge (a diverged model).
-    """
+    Returns ``inf`` rather than overflowing when the mean loss is huge (a diverged model)."""
     if n_tokens <= 0:
         raise ValueError(f"perplexity needs at least one token, got n_tokens={n_tokens}")
     mean = nll_sum / n_tokens
     return math.exp(mean) if mean < 709.0 else math.inf
-
-__all__ = ["bleu", "chrf", "rouge", "perplexity", "paired_bootstrap"]

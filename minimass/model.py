@@ -5,8 +5,7 @@ LayerNorm (XLM's ``layer_norm_emb``), GELU, post-LN by default (``pre_ln=True``:
 simplification: one embedding table shared by encoder, decoder and output layer, one cross-attention for all
 languages (XLM and MASS build two models with their own embeddings, tying only the decoder's input and output
 ones, and MASS has one cross-attention output projection per language). The decoder takes explicit positions:
-MASS feeds it only the fragment, each token at its own position (Sec. 4.1, decoder padding removed).
-"""
+MASS feeds it only the fragment, each token at its own position (Sec. 4.1, decoder padding removed)."""
 
 from __future__ import annotations
 
@@ -40,17 +39,14 @@ class ModelConfig:
 MODEL_PRESETS: dict[str, dict] = {
     "smoke": dict(d_model=64, n_heads=4, d_ff=256, n_enc_layers=2, n_dec_layers=2, max_positions=256),
     "cpu": dict(d_model=256, n_heads=4, d_ff=1024, n_enc_layers=3, n_dec_layers=3),
-    "gpu": dict(d_model=1024, n_heads=8, d_ff=4096, n_enc_layers=6, n_dec_layers=6),
-}
+    "gpu": dict(d_model=1024, n_heads=8, d_ff=4096, n_enc_layers=6, n_dec_layers=6)}
 
 BOOLS = {"true": True, "1": True, "false": False, "0": False}
 
 def override(cfg, overrides: dict | None = None, **kw):
     """Return a copy of dataclass ``cfg`` with fields replaced; unknown keys are errors.
-
     String values (from a command line) are converted to the field's type:
-    ``override(ModelConfig(), {"d_model": "128"}).d_model -> 128``.
-    """
+    ``override(ModelConfig(), {"d_model": "128"}).d_model -> 128``."""
     changes = {**(overrides or {}), **kw}
     fields = {f.name: f for f in dataclasses.fields(cfg)}
     for key, value in list(changes.items()):
@@ -69,7 +65,6 @@ def override(cfg, overrides: dict | None = None, **kw):
 
 class Attention(nn.Module):
     """Multi-head attention through ``F.scaled_dot_product_attention``, with an optional KV cache."""
-
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.nh, self.p = cfg.n_heads, cfg.attn_dropout
@@ -101,7 +96,6 @@ class Attention(nn.Module):
 
 class Layer(nn.Module):
     """One encoder layer, or with ``cross=True`` one decoder layer (self-attn, cross-attn, FFN)."""
-
     def __init__(self, cfg: ModelConfig, cross: bool = False):
         super().__init__()
         self.pre_ln = cfg.pre_ln
@@ -134,7 +128,6 @@ class Seq2Seq(nn.Module):
     >>> model(torch.tensor([[5, 6, 2]]), 0, torch.tensor([[4, 5]]), 0).shape
     torch.Size([1, 2, 100])
     """
-
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
@@ -193,8 +186,7 @@ class Seq2Seq(nn.Module):
         or with ``project=False`` the final hidden states (B, T, d).
 
         With ``cache`` (from :meth:`new_cache`) only the new tokens are fed at each step and
-        their positions default to continuing after the cached ones.
-        """
+        their positions default to continuing after the cached ones."""
         if positions is None and cache is not None and "k" in cache[0]["self"]:
             past = cache[0]["self"]["k"].size(2)
             positions = torch.arange(past, past + tgt.size(1), device=tgt.device).expand_as(tgt)
@@ -234,14 +226,10 @@ def build_model(preset: str = "cpu", vocab_size: int = 8000, **overrides) -> Seq
 
 def forward_flops(cfg: ModelConfig, src_len: int, tgt_len: int) -> dict[str, float]:
     """Rough forward FLOPs (multiply-adds x 2) of the encoder and decoder per sentence.
-
-    Used to show Sec. 4.1's claim that removing the decoder padding halves decoder compute at k = m/2.
-    """
+    Used to show Sec. 4.1's claim that removing the decoder padding halves decoder compute at k = m/2."""
     d, f = cfg.d_model, cfg.d_ff
     enc = cfg.n_enc_layers * src_len * (2 * 4 * d * d + 2 * 2 * d * f + 2 * 2 * src_len * d)
     # per target token: self-attn q,k,v,out + cross-attn q,out (12 d^2), FFN, attention scores over T + S keys;
     # the cross-attention keys/values of the S memory vectors are projected once per layer (4 S d^2)
     dec = cfg.n_dec_layers * (tgt_len * (12 * d * d + 4 * d * f + 4 * (tgt_len + src_len) * d) + 4 * src_len * d * d)
     return {"encoder": float(enc), "decoder": float(dec), "output": 2.0 * tgt_len * d * cfg.vocab_size}
-
-__all__ = ["ModelConfig", "MODEL_PRESETS", "Seq2Seq", "build_model", "override", "forward_flops"]

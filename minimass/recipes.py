@@ -32,22 +32,18 @@ def runs_dir() -> Path:
 def get_tokenizer(run_dir: Path, texts: Sequence[str], vocab_size: int) -> Tokenizer:
     """The run's joint BPE (Sec. 4.1), trained once on ``texts`` and kept as ``run_dir/tokenizer.model``."""
     path = Path(run_dir) / "tokenizer.model"
-    if path.exists():
-        return Tokenizer.load(path)
-    tok = Tokenizer.train(texts, vocab_size=vocab_size)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tok.save(path)
-    return tok
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Tokenizer.train(texts, vocab_size=vocab_size).save(path)
+    return Tokenizer.load(path)
 
 def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str] = ("en", "fr"),
              objectives: Sequence[str] = ("mass",), model_overrides: dict | None = None,
              train_overrides: dict | None = None, seed: int = 0, sentences: int | None = -1) -> Trainer:
     """Pre-train on monolingual text of each language (Sec. 4.1), one task per objective and language.
-
     The languages' sentences come from disjoint Bible books (``data.unsupervised``), so the result also
     serves unsupervised NMT honestly; Matthew (test), Mark (valid) and Luke are never seen.
-    ``objectives``: ``("mass",)``, or the baselines ``("mlm", "clm")`` (BERT+LM) and ``("dae",)``.
-    """
+    ``objectives``: ``("mass",)``, or the baselines ``("mlm", "clm")`` (BERT+LM) and ``("dae",)``."""
     size = DATA_SIZES[preset_name]
     n = size["sentences"] if sentences == -1 else sentences
     splits = data.unsupervised(langs[0], langs[1], seed=seed)
@@ -93,12 +89,10 @@ def _train(run_dir: str | Path, preset_name: str, model: Seq2Seq | None, tasks: 
     return trainer
 
 def _init(init: str | Path | None, tokenizer: Tokenizer | None) -> tuple[Seq2Seq | None, Tokenizer]:
-    if init is not None:
-        model, tok, _ = load_checkpoint(init)
-        return model, tokenizer or tok
-    if tokenizer is None:
+    if init is None and tokenizer is None:
         raise ValueError("fine-tuning without init needs a tokenizer (pass the pre-trained run's)")
-    return None, tokenizer
+    model, tok, _ = load_checkpoint(init) if init is not None else (None, None, None)
+    return model, tokenizer or tok
 
 def _pairs(tok: Tokenizer, pairs: Sequence[tuple], src: str, tgt: str, name: str, flip: bool = False) -> list:
     a, b = ([p[i] for p in pairs] for i in ((1, 0) if flip else (0, 1)))
@@ -147,16 +141,12 @@ def evaluate(checkpoint: str | Path, src: str = "en", tgt: str = "fr", split: st
     model, tok, _ = load_checkpoint(latest(checkpoint))
     pairs = getattr(data.parallel(src, tgt, seed=seed), split)[:n]
     hyps, refs = translate(model, tok, [p[0] for p in pairs], src, tgt, beam=beam), [p[1] for p in pairs]
-    return {"bleu": bleu(hyps, refs), "chrf": chrf(hyps, refs), "n": len(pairs), "hyps": hyps, "refs": refs,
-            "examples": list(zip([p[0] for p in pairs[:3]], hyps[:3], refs[:3]))}
+    return {"bleu": bleu(hyps, refs), "chrf": chrf(hyps, refs), "n": len(pairs), "hyps": hyps, "refs": refs}
 
 def latest(path: str | Path) -> Path:
     """A checkpoint folder, or the newest checkpoint of a run folder."""
     path = Path(path)
-    if (path / "state.pt").exists():
-        return path
-    found = checkpoints(path)
-    if not found:
+    if not (found := [path] if (path / "state.pt").exists() else checkpoints(path)):
         raise FileNotFoundError(f"no checkpoint in {path} (expected {path}/step_*/state.pt)")
     return found[0]
 

@@ -10,8 +10,7 @@ Conventions shared by every function here:
 - ``</s>`` is banned until ``min_len`` tokens have been generated;
 - returned tokens exclude ``<s>`` and ``</s>`` (so each list holds at most max_len tokens);
 - beam scores are ``sum(log p) / len ** length_penalty`` (the XLM / Hugging Face formula), where
-  len counts the generated tokens, ``</s>`` included when the hypothesis has one.
-"""
+  len counts the generated tokens, ``</s>`` included when the hypothesis has one."""
 
 from __future__ import annotations
 
@@ -40,10 +39,8 @@ def banned_ngram_tokens(seq: list[int], n: int) -> list[int]:
 def next_logprobs(model, seqs: Tensor, lang: int | Tensor, memory: Tensor, mem_mask: Tensor, cache: list[dict] | None,
                   step: int, min_len: int, no_repeat: int, allow_mask: bool) -> Tensor:
     """Log-probabilities ``(rows, V)`` of the token after ``seqs`` (rows, step + 1), with banned tokens at -inf.
-
     With a cache only the newest token goes through the decoder; without one the whole prefix is
-    re-read (the slow path: same numbers, quadratic cost).
-    """
+    re-read (the slow path: same numbers, quadratic cost)."""
     inp = seqs[:, -1:] if cache is not None else seqs
     logits = model.decode(inp, lang, memory, mem_mask, cache=cache)[:, -1]
     logp = logits.float().log_softmax(-1)  # not renormalised after banning, as in fairseq and HF
@@ -59,9 +56,7 @@ def greedy(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor, *
            max_len_b: float = 10, min_len: int = 1, no_repeat_ngram_size: int = 0, use_cache: bool = True,
            bos: int = BOS, allow_mask: bool = False) -> list[list[int]]:
     """Take the most likely token at each step, all sentences at once (back-translation uses it, Sec. 4.2).
-
-    ``src`` is (B, S) with ``<pad>`` = 0; returns B token lists without ``<s>``/``</s>``.
-    """
+    ``src`` is (B, S) with ``<pad>`` = 0; returns B token lists without ``<s>``/``</s>``."""
     B, dev = src.size(0), src.device
     memory, mem_mask = model.encode(src, src_lang)
     limit = torch.tensor(max_lengths(model, src, max_len_a, max_len_b), device=dev)
@@ -97,12 +92,10 @@ def beam_search(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tens
                 max_len_b: float = 10, no_repeat_ngram_size: int = 0, nbest: int = 1, use_cache: bool = True,
                 bos: int = BOS, allow_mask: bool = False) -> list[list[tuple[list[int], float]]]:
     """Keep the ``beam`` best prefixes of every sentence; B * beam decoder rows, one decoder call per step.
-
     Returns, per sentence, up to ``nbest`` ``(tokens, score)`` pairs sorted by score, best first.
     A sentence is done once it has ``beam`` finished hypotheses and either ``early_stopping`` is True
     or no live prefix can still beat the worst of them (its log-prob can only fall as it grows, so
-    ``score / n ** length_penalty`` is bounded by its value at the shortest or longest possible n).
-    """
+    ``score / n ** length_penalty`` is bounded by its value at the shortest or longest possible n)."""
     if not 1 <= nbest <= beam:
         raise ValueError(f"need 1 <= nbest <= beam, got nbest={nbest}, beam={beam}")
     B, K, dev = src.size(0), beam, src.device
@@ -171,12 +164,10 @@ def generate(model, src: Tensor, src_lang: int | Tensor, tgt_lang: int | Tensor,
 def translate(model, tokenizer, sentences: list[str], src_lang: str, tgt_lang: str, *, beam: int = 5,
               batch_size: int = 64, device: torch.device | str | None = None, **kw) -> list[str]:
     """Translate (or summarise, or answer) plain strings: ``translate(model, tok, ["Hello."], "en", "fr")``.
-
     Sentences are sorted by length into batches of ``batch_size`` and returned in input order.
     Runs in eval mode under ``no_grad`` and restores train mode afterwards. ``device`` defaults to the
     model's; given, the model is moved there. Inputs longer than ``max_positions`` are truncated.
-    ``kw`` goes to :func:`generate` (``max_len_a``, ``length_penalty``, ``no_repeat_ngram_size``, ...).
-    """
+    ``kw`` goes to :func:`generate` (``max_len_a``, ``length_penalty``, ``no_repeat_ngram_size``, ...)."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     P = model.cfg.max_positions
     ids = [s if len(s) <= P else s[: P - 1] + [EOS] for s in tokenizer.encode(list(sentences))]
@@ -193,5 +184,3 @@ def translate(model, tokenizer, sentences: list[str], src_lang: str, tgt_lang: s
     finally:
         model.train(was_training)
     return out
-
-__all__ = ["greedy", "beam_search", "generate", "translate", "max_lengths", "banned_ngram_tokens"]

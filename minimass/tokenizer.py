@@ -2,8 +2,7 @@
 
 Special ids are fixed so every module agrees on them:
 ``<pad>=0, <s>=1, </s>=2, <unk>=3, [M]=4``. Languages get their own ids for the
-language embedding that the model adds to every token (Sec. 4.1).
-"""
+language embedding that the model adds to every token (Sec. 4.1)."""
 
 from __future__ import annotations
 
@@ -33,7 +32,6 @@ class Tokenizer:
     >>> tok.decode(tok.encode("a small text"))                         # doctest: +SKIP
     'a small text'
     """
-
     def __init__(self, model_proto: bytes):
         self.proto = model_proto
         self.sp = spm.SentencePieceProcessor(model_proto=model_proto)
@@ -45,9 +43,7 @@ class Tokenizer:
     def train(cls, texts: Iterable[str], vocab_size: int = 8000, character_coverage: float = 1.0,
               max_sentences: int = 2_000_000, seed: int = 0) -> Tokenizer:
         """Train a joint BPE model on ``texts`` (all languages mixed, Sec. 4.1).
-
-        Byte fallback keeps unseen characters round-trippable (256 byte pieces are added).
-        """
+        Byte fallback keeps unseen characters round-trippable (256 byte pieces are added)."""
         texts = [t for t in texts if t.strip()]
         if not texts:
             raise ValueError("Tokenizer.train: no non-empty text to train on")

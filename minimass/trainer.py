@@ -1,13 +1,10 @@
-"""One Trainer for every objective: MASS pre-training (Sec. 3.2), the baselines (MLM, CLM, DAE),
-supervised fine-tuning (Sec. 4.2-4.4) and back-translation (Sec. 4.2).
+"""One Trainer for every objective: MASS pre-training (Sec. 3.2), the baselines (MLM, CLM, DAE), supervised
+fine-tuning (Sec. 4.2-4.4) and back-translation (Sec. 4.2).
 
-A run is a list of :class:`Task` s visited round-robin, one batch per step: minimass's choice, which
-makes a step's task a function of the step alone (the official code visits its tasks in a random order
-each iteration). Everything a run needs to continue lives in
-its checkpoints: weights (safetensors), optimizer, scheduler, RNG states, the data position of
-every task, and the step. A run killed at any moment resumes to the same weights, bit for bit
-on CPU, because each step's batch and masking are a function of (seed, step) alone.
-"""
+A run visits its :class:`Task` s round-robin, one batch per step (the official code: a random order each iteration),
+so a step's task, batch and masking are functions of (seed, step) alone. Checkpoints hold everything a run needs
+to continue (weights, optimizer, scheduler, RNG states, each task's data position, the step): a run killed at any
+moment resumes to the same weights, bit for bit on CPU."""
 
 from __future__ import annotations
 
@@ -64,18 +61,14 @@ class TrainConfig:
 TRAIN_PRESETS: dict[str, dict] = {
     "smoke": dict(lr=1e-3, warmup=20, max_steps=60, max_tokens=1000, log_every=10, eval_every=30, save_every=30),
     "cpu": dict(lr=5e-4, warmup=200, max_steps=1000, max_tokens=2000, eval_every=250, save_every=250),
-    "gpu": dict(lr=1e-4, warmup=4000, max_steps=100000, max_tokens=3000, eval_every=2000, save_every=2000),
-}
+    "gpu": dict(lr=1e-4, warmup=4000, max_steps=100000, max_tokens=3000, eval_every=2000, save_every=2000)}
 OBJECTIVES = ("mass", "mlm", "clm", "dae", "mt", "bt")
 
 @dataclass
 class Task:
     """One training stream: an objective over examples (id lists, or (src, tgt) pairs for ``mt``).
-
     ``lang`` is the language of the examples (the target language for ``mt``); ``src_lang`` is
-    the source language for ``mt`` and the language generated into for ``bt``.
-    """
-
+    the source language for ``mt`` and the language generated into for ``bt``."""
     objective: str
     data: Sequence
     lang: int = 0
@@ -106,10 +99,8 @@ def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int, g:
 
 def batch_loss(model: Seq2Seq, b: Batch, label_smoothing: float = 0.0) -> tuple[Tensor, int]:
     """Summed cross-entropy over the batch's target tokens, and their count.
-
     Only the positions that have a target are projected onto the vocabulary: padding (and Feed's context
-    positions) never reach the output layer, the largest matrix of a small model.
-    """
+    positions) never reach the output layer, the largest matrix of a small model."""
     if b.dec_in is None:      # encoder-only masked LM (BERT+LM baseline)
         h = model.encode(b.src, b.src_lang)[0]
     elif b.src is None:       # decoder-only causal LM (BERT+LM baseline)
@@ -131,16 +122,6 @@ def valid_perplexity(model: Seq2Seq, task: Task, cfg: TrainConfig) -> float:
         loss, cnt = batch_loss(model, b.to(device))
         nll, n = nll + float(loss), n + cnt
     return math.exp(min(nll / max(n, 1), 50.0))
-
-class _LossModule(nn.Module):
-    """Wraps the model so DistributedDataParallel sees every loss computation as one forward call."""
-
-    def __init__(self, model: Seq2Seq, label_smoothing: float):
-        super().__init__()
-        self.model, self.ls = model, label_smoothing
-
-    def forward(self, b: Batch) -> Tensor:
-        return batch_loss(self.model, b, self.ls)[0]
 
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be read (truncated, corrupt or missing a file)."""
@@ -177,9 +158,7 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"):
     """Load a checkpoint folder on any device (CPU by default, whatever it was saved on).
-
-    Returns ``(model, tokenizer or None, state)``; raises :class:`CheckpointError` naming the bad file.
-    """
+    Returns ``(model, tokenizer or None, state)``; raises :class:`CheckpointError` naming the bad file."""
     tensors, state = read_checkpoint(path, map_location)
     try:
         model = Seq2Seq(ModelConfig(**state.pop("model_config")))
@@ -196,18 +175,15 @@ BOOKKEEPING = ("max_steps", "progress", "device", "log_every", "eval_every", "sa
 
 def check_resume(checkpoint: str | Path | dict, model_cfg: ModelConfig, train_cfg: TrainConfig | None = None) -> dict:
     """Check that a checkpoint (folder, or its state) can be resumed with these configs.
-
     A model-config difference raises ``ValueError`` naming each key, saved and wanted; training-config
-    differences (other than ``BOOKKEEPING``) are warned about and returned as ``{key: (saved, wanted)}``.
-    """
+    differences (other than ``BOOKKEEPING``) are warned about and returned as ``{key: (saved, wanted)}``."""
     state = checkpoint if isinstance(checkpoint, dict) else read_checkpoint(checkpoint, weights=False)[1]
     saved, now = state["model_config"], asdict(model_cfg)
     if diff := {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}:
         keys = ", ".join(f"{k} (saved {a!r}, wanted {b!r})" for k, (a, b) in diff.items())
         raise ValueError(f"cannot resume a checkpoint of another model: {keys}. Use another run folder.")
     saved, now = state["train_config"], asdict(train_cfg) if train_cfg else {}
-    diff = {k: (saved[k], v) for k, v in now.items() if k in saved and k not in BOOKKEEPING and saved[k] != v}
-    if diff:
+    if diff := {k: (saved[k], v) for k, v in now.items() if k in saved and k not in BOOKKEEPING and saved[k] != v}:
         warnings.warn(f"resuming with other training settings (saved, wanted): {diff}", stacklevel=2)
     return diff
 
@@ -217,19 +193,14 @@ def checkpoints(run_dir: str | Path) -> list[Path]:
 
 def pick_device(name: str = "auto") -> torch.device:
     """``auto``: CUDA, then Apple MPS, then CPU."""
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
+    mps = torch.backends.mps.is_available()
+    return torch.device(name if name != "auto" else "cuda" if torch.cuda.is_available() else "mps" if mps else "cpu")
 
 class Trainer:
     """Trains ``model`` on ``tasks`` in ``run_dir``, resuming from the newest good checkpoint there.
-
     ``validate(model) -> dict`` adds task-specific metrics (BLEU, ROUGE) to each validation.
-    Under ``torchrun`` every process builds the same global batch and keeps its share of rows.
-    """
-
+    Under ``torchrun`` every process builds the same global batch, keeps its share of rows, and the gradients
+    are summed over processes once per step (data parallel, as DistributedDataParallel without its hooks)."""
     def __init__(self, model: Seq2Seq, tasks: Sequence[Task], cfg: TrainConfig, run_dir: str | Path,
                  tokenizer: Tokenizer | None = None, validate: Callable[[Seq2Seq], dict] | None = None):
         if not tasks:
@@ -240,21 +211,15 @@ class Trainer:
         self.rank, self.world = (dist.get_rank(), dist.get_world_size()) if self.ddp else (0, 1)
         self.device = pick_device(cfg.device)
         self.model = model.to(self.device)
-        self.loss_module: nn.Module = _LossModule(self.model, cfg.label_smoothing)
-        if self.ddp:
-            unused = any(t.objective in ("mlm", "clm") for t in tasks)
-            self.loss_module = nn.parallel.DistributedDataParallel(self.loss_module, find_unused_parameters=unused)
         self.opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=tuple(cfg.betas))
         w = max(cfg.warmup, 1)
-        self.sched = torch.optim.lr_scheduler.LambdaLR(
-            self.opt, lambda s: min((s + 1) / w, math.sqrt(w / (s + 1))))
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: min((s + 1) / w, math.sqrt(w / (s + 1))))
         self.step, self.best = 0, math.inf  # best: the lowest value of cfg.best so far
         self.pos = {t.name: [0, 0] for t in self.tasks}   # task -> [epoch, batch index]
         self._order: dict[str, tuple[int, list]] = {}
         self.log_path = self.run_dir / "log.jsonl"
         self.resume()
 
-    # --- data ---------------------------------------------------------------------------------
     def next_examples(self, task: Task) -> list:
         """The task's next global batch of examples; advances its (epoch, index) position."""
         epoch, i = self.pos[task.name]
@@ -288,7 +253,6 @@ class Trainer:
         self.model.train(was)
         return [(list(y) + [EOS], list(x)) for y, x in zip(out, sents)]
 
-    # --- checkpoints --------------------------------------------------------------------------
     def state(self) -> dict:
         rng = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
@@ -339,7 +303,6 @@ class Trainer:
         dist.all_reduce(t)
         return type(x)(t.item())
 
-    # --- training -----------------------------------------------------------------------------
     def train_step(self) -> dict:
         """One optimizer step over ``accum`` batches of the current task; returns its metrics."""
         task = self.tasks[self.step % len(self.tasks)]
@@ -352,10 +315,15 @@ class Trainer:
         loss_sum = 0.0
         for b in batches:
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
-                loss = self.loss_module(b)
-            # DDP averages gradients over processes: scale so the result is d(global sum) / (global count)
-            (loss * self.world / max(n_tok, 1)).backward()
+                loss = batch_loss(self.model, b, self.cfg.label_smoothing)[0]
+            (loss / max(n_tok, 1)).backward()  # summed over processes below: d(global sum) / (global count)
             loss_sum += float(loss.detach())
+        if self.ddp:  # data parallel: one all-reduce sums every gradient over the processes
+            grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+            flat = torch.cat([g.flatten() for g in grads])
+            dist.all_reduce(flat)
+            for g, v in zip(grads, flat.split([g.numel() for g in grads])):
+                g.copy_(v.view_as(g))
         loss_sum = self.all_sum(loss_sum)
         if not math.isfinite(loss_sum):
             raise FloatingPointError(
@@ -421,20 +389,8 @@ def train_config(preset: str = "cpu", overrides: dict | None = None) -> TrainCon
         raise ValueError(f"unknown preset {preset!r}; known: {', '.join(TRAIN_PRESETS)}")
     return override(TrainConfig(), {**TRAIN_PRESETS[preset], **(overrides or {})})
 
-def read_log(run_dir: str | Path) -> list[dict]:
-    """The run's JSONL log as a list of records."""
+def read_log(run_dir: str | Path, key: str | None = None) -> list:
+    """The run's JSONL log as a list of records, or with ``key`` the ``(step, value)`` pairs that have it (to plot)."""
     p = Path(run_dir) / "log.jsonl"
-    return [json.loads(ln) for ln in p.read_text().splitlines()] if p.exists() else []
-
-def plot_log(run_dir: str | Path, keys: Sequence[str] = ("loss",), ax=None):
-    """Plot logged metrics against the step with matplotlib; returns the axes."""
-    import matplotlib.pyplot as plt
-    ax = ax or plt.subplots(figsize=(6, 3.5))[1]
-    records = read_log(run_dir)
-    for key in keys:
-        pts = [(r["step"], r[key]) for r in records if key in r]
-        if pts:
-            ax.plot(*zip(*pts), label=key)
-    ax.set_xlabel("step")
-    ax.legend()
-    return ax
+    records = [json.loads(ln) for ln in p.read_text().splitlines()] if p.exists() else []
+    return records if key is None else [(r["step"], r[key]) for r in records if key in r]
