@@ -177,11 +177,14 @@ def check_train(args, dev: torch.device, state: dict) -> dict:
     mcfg = trainer.model.cfg
     # Time every optimizer step (batch building, masking, forward, backward, clipping, Adam), synchronised;
     # train_step already waits for the GPU when it reads the loss, so the added synchronisation costs nothing.
-    steps, last = [], []
+    steps, last, builds = [], [], []
     build, train_step = trainer.build, trainer.train_step
 
-    def timed_build(task, examples, step):
+    def timed_build(task, examples, step):  # batch building on the CPU (masking, padding) and the copy to the GPU
+        t = time.perf_counter()
         b = build(task, examples, step)
+        sync(dev)
+        builds.append(time.perf_counter() - t)
         last.append(b)
         return b
 
@@ -214,6 +217,8 @@ def check_train(args, dev: torch.device, state: dict) -> dict:
         "warmup_steps_excluded": warm,
         "timed_steps": len(timed), "timed_s": secs, "train_wall_s": wall,
         "step_ms_median": 1000 * statistics.median(s[0] for s in timed),
+        "build_ms_median": 1000 * statistics.median(builds[warm:]),  # inside the step time above
+        "build_share": sum(builds[warm:len(steps)]) / secs,
         "predicted_tokens_per_s": sum(s[4] for s in timed) / secs,
         "source_tokens_per_s": sum(s[3] for s in timed) / secs,
         "log_tok_s_median": statistics.median(r["tok_s"] for r in log if r["step"] > warm) if
@@ -458,7 +463,8 @@ def summarise(r: dict) -> None:
               f"{tr['step_ms_median']:.1f} ms/step, {tr['predicted_tokens_per_s']:,.0f} predicted tok/s "
               f"({tr['source_tokens_per_s']:,.0f} source tok/s), {tr['train_tflops']:.1f} TFLOP/s"
               + (f", MFU {tr['mfu']:.1%}" if "mfu" in tr else "")
-              + f"; loss {tr['loss_first']:.2f} -> {tr['loss_last_10_mean']:.2f}")
+              + f"; loss {tr['loss_first']:.2f} -> {tr['loss_last_10_mean']:.2f}; batch building "
+              f"{tr['build_ms_median']:.1f} ms/step ({tr['build_share']:.0%} of the step time)")
     for name, nb in c.get("notebooks", {}).get("notebooks", {}).items():
         print(f"  {name:36s} {nb['status']:7s} " + (f"{nb['seconds']:5.0f} s" if "seconds" in nb else "")
               + (f"  cuda_used={nb.get('cuda_used')}" if "cuda_used" in nb else "")
