@@ -71,8 +71,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     override(ModelConfig(), model_o), train_config(pr, train_o)  # unknown keys and bad values fail before any work
     langs = args.langs.split(",") if hasattr(args, "langs") else []
     [lang_id(lg) for lg in langs]  # an unknown language fails here
-    for o in getattr(args, "objectives", "").split(",") if args.cmd == "pretrain" else []:
-        Task(o, [[0]])  # an unknown objective fails here
+    [Task(o, [[0]]) for o in (args.objectives.split(",") if args.cmd == "pretrain" else [])]  # unknown objectives fail
     if args.cmd == "data":
         print(data.source_table())
     elif args.cmd == "pretrain":

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from .tokenizer import PAD
 
+torch.backends.cuda.enable_cudnn_sdp(False)  # cuDNN attention plans anew for every new length: 2.8-4.7x slower steps
 
 @dataclass
 class ModelConfig:
