@@ -56,8 +56,7 @@ def main() -> None:
     for name, init in systems.items():
         print(f"\nfine-tuning en->fr from {name}: {n} steps on {args.pairs:,} pairs")
         cli.finetune(folders[name], init, "en", "fr", n_train=args.pairs, train_overrides=short, tokenizer=tok)
-    curves = {name: [(r["step"], r["valid_ppl/mt-en-fr"]) for r in read_log(folders[name]) if "valid_ppl/mt-en-fr" in r]
-              for name in systems}
+    curves = {name: read_log(folders[name], "valid_ppl/mt-en-fr") for name in systems}
     print("\nvalidation perplexity (Mark verses), lower is better")
     print(f"{'step':>6}" + "".join(f"{name:>14}" for name in systems))
     for row in zip(*curves.values()):
