@@ -35,7 +35,6 @@ class ModelConfig:
     pre_ln: bool = False        # False: post-LN as in XLM/MASS; True: pre-LN (more stable when deep)
     pad_id: int = PAD           # padding token id (never attended to in the encoder)
 
-
 # Named model sizes. `smoke` is for CI, `cpu` for a laptop, `gpu` is the paper's Sec. 4.1 model.
 MODEL_PRESETS: dict[str, dict] = {
     "smoke": dict(d_model=64, n_heads=4, d_ff=256, n_enc_layers=2, n_dec_layers=2, max_positions=256),

@@ -101,12 +101,14 @@ def _pairs(tok: Tokenizer, pairs: Sequence[tuple], src: str, tgt: str, name: str
 def finetune(run_dir: str | Path, init: str | Path | None, src: str = "en", tgt: str = "fr",
              n_train: int | None = None, preset_name: str = "cpu", model_overrides: dict | None = None,
              train_overrides: dict | None = None, seed: int = 0, tokenizer: Tokenizer | None = None,
-             valid_bleu: int = 0) -> Trainer:
-    """Fine-tune on (src, tgt) Bible pairs (Sec. 4.2, low-resource NMT); ``init=None`` is the
+             valid_bleu: int = 0, corpus: str = "bible") -> Trainer:
+    """Fine-tune on (src, tgt) pairs of ``corpus``: ``bible`` verses (Sec. 4.2, low-resource NMT), ``bbc`` lead ->
+    headline (Sec. 4.3) or ``chitchat`` utterance -> response (Sec. 4.4; both en -> en); ``init=None`` is the
     no-pre-training baseline (it needs ``tokenizer``, e.g. the pre-trained run's, for a fair comparison).
     ``valid_bleu=N`` adds greedy BLEU on the first N validation pairs to every validation."""
     model, tokenizer = _init(init, tokenizer)
-    splits = data.parallel(src, tgt, n_train=n_train, seed=seed)
+    splits = (data.parallel(src, tgt, n_train=n_train, seed=seed) if corpus == "bible" else
+              (data.summarization if corpus in ("bbc", "gigaword") else data.dialogue)(corpus, seed, n_train=n_train))
     task = Task("mt", _pairs(tokenizer, splits.train, src, tgt, "ft-train"), lang=lang_id(tgt), src_lang=lang_id(src),
                 name=f"mt-{src}-{tgt}", valid=_pairs(tokenizer, splits.valid[: DATA_SIZES[preset_name]["valid"]],
                                                      src, tgt, "ft-valid"))

@@ -169,7 +169,6 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"):
         raise CheckpointError(f"cannot load checkpoint {path}: {type(e).__name__}: {e}") from e
     return model, tokenizer, state
 
-
 # Training-config keys that may change between a run and its resumption without changing what it learns
 BOOKKEEPING = ("max_steps", "progress", "device", "log_every", "eval_every", "save_every", "keep")
 

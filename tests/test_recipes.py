@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import minimass
-from minimass import recipes
+from minimass import data, recipes
 from minimass.metrics import paired_bootstrap
 from minimass.trainer import checkpoints, load_checkpoint, read_log
 
@@ -40,6 +40,17 @@ def test_pretrained_trains_once_and_continues_a_shorter_run(runs, monkeypatch):
     assert other.parent.name == "mass_en-fr_k0.3_mass_smoke_seed0_4"
     assert load_checkpoint(other)[2]["train_config"]["mask_ratio"] == 0.3
     assert [p.name for p in checkpoints(other.parent)][0] == "step_0000004"
+
+
+@pytest.mark.parametrize("corpus, task", [("bbc", "summarization"), ("chitchat", "dialogue")])
+def test_finetune_on_summarization_and_dialogue_pairs(runs, corpus, task):
+    ckpt = recipes.pretrained(preset_name="smoke", steps=2)
+    tr = recipes.finetune(runs / corpus, ckpt, "en", "en", n_train=40, preset_name="smoke", seed=1, corpus=corpus,
+                          train_overrides={"max_steps": 2, "eval_every": 2, "progress": False})
+    train = getattr(data, task)(corpus, seed=1, n_train=40).train
+    tok = tr.tokenizer
+    assert sorted(tr.tasks[0].data) == sorted((tok.encode(a), tok.encode(b)) for a, b in train)
+    assert tr.step == 2 and any("valid_ppl/mt-en-en" in r for r in read_log(runs / corpus))
 
 
 def test_run_once_records_and_reloads(tmp_path, monkeypatch, capsys):
