@@ -95,8 +95,8 @@ def _init(init: str | Path | None, tokenizer: Tokenizer | None) -> tuple[Seq2Seq
     return model, tokenizer or tok
 
 def _pairs(tok: Tokenizer, pairs: Sequence[tuple], src: str, tgt: str, name: str, flip: bool = False) -> list:
-    a, b = ([p[i] for p in pairs] for i in ((1, 0) if flip else (0, 1)))
-    return list(zip(data.encode_cached(tok, a, f"{name}-{src}"), data.encode_cached(tok, b, f"{name}-{tgt}")))
+    a, b = (data.encode_cached(tok, [p[i] for p in pairs], f"{name}-{g}") for i, g in ((flip, src), (1 - flip, tgt)))
+    return [(x, y) for x, y in zip(a, b) if max(len(x), len(y)) <= data.MAX_LEN + 1]  # Sec. 4.1: <= 175 BPE + </s>
 
 def finetune(run_dir: str | Path, init: str | Path | None, src: str = "en", tgt: str = "fr",
              n_train: int | None = None, preset_name: str = "cpu", model_overrides: dict | None = None,
