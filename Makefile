@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 TORCH  ?= torch==2.13.0
 NOTEBOOKS = $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 
-.PHONY: venv demo test lint lab notebooks bench gpu-check clean
+.PHONY: venv demo test lint lab notebooks reproduce bench gpu-check clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -30,6 +30,11 @@ lab: venv
 
 notebooks: venv  # re-execute every notebook at MINIMASS_PRESET (default cpu), outputs committed
 	$(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
+
+PRESET ?= cpu
+reproduce: venv  # every notebook in order at PRESET (recorded runs are reloaded, not rerun), then README's results table
+	MINIMASS_PRESET=$(PRESET) $(BIN)/python scripts/execute_notebooks.py $(sort $(NOTEBOOKS))
+	$(BIN)/python scripts/results_table.py --write
 
 BENCH_ARGS ?=
 bench: venv  # minimass vs HF BART on CPU (2 threads, < 15 min): bench/results.json and the table in bench/README.md

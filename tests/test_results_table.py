@@ -1,0 +1,112 @@
+"""The README's results table is generated from results/ (scripts/results_table.py), never typed."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("results_table", ROOT / "scripts" / "results_table.py")
+rt = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(rt)
+
+
+def test_readme_table_equals_results():
+    """If this fails, run `.venv/bin/python scripts/results_table.py --write` (or `make reproduce`)."""
+    assert rt.readme_table((ROOT / "README.md").read_text()) == rt.table(ROOT)
+
+
+def record(root: Path, name: str, results: dict, preset: str = "cpu", seed: int = 0) -> None:
+    path = root / "results" / f"{name}.{preset}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"name": name, "preset": preset, "seed": seed, "results": results}))
+
+
+DIALOGUE = {"seeds": [0, 1],
+            "verdict": {"MASS < none (1,000 pairs)": "reproduced (10.0 vs 30.0, beyond the seed spread)",
+                        "MASS < none (all (5,000))": "reproduced (9.0 vs 29.0, beyond the seed spread)"},
+            "table": {f"{s} {n}": {"test_ppl": [v, v + 2]} for s, v in (("mass", 9), ("bert+lm", 19), ("none", 29))
+                      for n in (1000, "all")}}
+
+
+def rows(root: Path) -> dict[tuple[str, str], list[str]]:
+    """The generated table as {(paper label, preset): cells}."""
+    lines = rt.table(root).splitlines()
+    assert lines[:2] == rt.HEADER.splitlines()
+    cells = [[c.strip() for c in ln.strip("|").split(" | ")] for ln in lines[2:]]
+    return {(c[0], c[3]): c for c in cells}
+
+
+def test_empty_results_give_not_run_yet_rows(tmp_path):
+    (tmp_path / "results").mkdir()
+    table = rows(tmp_path)
+    assert [label for label, _ in table] == [s[0] for s in rt.ROWS]  # one cpu row per paper table or figure
+    for (label, preset), cells in table.items():
+        assert preset == "cpu" and cells[1] == rt.PAPER[label]
+        assert cells[2] == "not run yet" and cells[4] == cells[5] == "-"
+        assert cells[6].endswith("(not written yet)")
+
+
+def test_a_record_fills_its_row(tmp_path):
+    record(tmp_path, "08_dialogue", DIALOGUE)
+    runs = tmp_path / "results" / "08_dialogue"
+    runs.mkdir()
+    for seed in (0, 1):
+        (runs / f"system=mass_seed={seed}.cpu.json").write_text(json.dumps({"seed": seed, "results": {}}))
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "08_dialogue.ipynb").write_text("{}")
+    table = rows(tmp_path)
+    _, paper, ours, _, seeds, verdict, link = table["Table 5", "cpu"]
+    assert paper == rt.PAPER["Table 5"]
+    assert ours == "test ppl at 1,000 / all pairs: MASS 10 / 10, BERT+LM 20 / 20, none 30 / 30"
+    assert seeds == "0, 1 (2 runs)"
+    assert verdict == "MASS < none (1,000 pairs / all (5,000)): reproduced (beyond the seed spread)"
+    assert link == "[08](notebooks/08_dialogue.ipynb)"
+    assert table["Table 2", "cpu"][2] == "not run yet"  # the other rows wait for their records
+    record(tmp_path, "08_dialogue", DIALOGUE, preset="gpu")  # a gpu record adds a gpu row, and only that one
+    assert [key for key in rows(tmp_path) if key[1] == "gpu"] == [("Table 5", "gpu")]
+
+
+def test_drafted_records_of_09_and_10(tmp_path):
+    """The summaries that the drafts of notebooks 09 and 10 will write (notebooks/drafts) fill their rows."""
+    curves = {"(a) English ppl, own k": [9, 5, 7], "(d) summarization valid ROUGE-2": [0.1, 0.3, 0.2]}
+    verdict = {t: "best k = 50%; k = 1 and k = m both worse than the best: yes; best within 50-70%: yes"
+               for t in curves}
+    record(tmp_path, "09_k_sweep", {"ks": [0.0, 0.5, 1.0], "curves": curves, "noise_seeds": [1, 2],
+                                    "verdict": verdict})
+    systems = ("mass", "discrete", "feed", "bert+lm", "dae")
+    scores = {d: {"bleu": [0.5, 0.7], "chrf": [10.0, 12.0], "test_ppl": [100.0, 120.0]} for d in ("en-fr", "fr-en")}
+    rel = {lg: {"true": 10.0, "other": 30.0, "zeros": 40.0} for lg in ("en", "fr")}
+    record(tmp_path, "10_ablations_and_baselines", {
+        "seeds": [0, 1], "table": {f"{s} en-fr": scores for s in systems},
+        "reliance": {s: rel for s in ("mass", "feed")},
+        "verdict": {"Table 6: MASS beats Feed": "partly: ahead on 2 of 6", "Table 3: MASS beats DAE": "reproduced",
+                    "Feed's decoder relies less on the encoder than MASS's (ratio)": "no: Feed 4.00, MASS 4.00"}})
+    table = rows(tmp_path)
+    fig5 = table["Fig. 5", "cpu"]
+    assert fig5[2] == "best k: (a) English ppl, own k 50%; (d) summarization valid ROUGE-2 50%"
+    assert fig5[4] == "0 (k = 50%: 0, 1, 2)"
+    assert fig5[5] == "best k within 50-70% in 2 of 2 panels; k = 1 and k = m both worse in 2 of 2"
+    t6, t3 = table["Table 6", "cpu"], table["Table 3", "cpu"]
+    assert t6[2].startswith("en-fr / fr-en: BLEU MASS 0.60 / 0.60, Discrete 0.60 / 0.60, Feed 0.60 / 0.60; test ppl")
+    assert t6[2].endswith("MASS 4.00, Feed 4.00")
+    assert t6[5] == "MASS beats Feed: partly: ahead on 2 of 6<br>Feed's decoder relies less on the encoder than " \
+                    "MASS's (ratio): no: Feed 4.00, MASS 4.00"
+    assert "DAE 110 / 110" in t3[2] and t3[5] == "MASS beats DAE: reproduced"
+
+
+@pytest.mark.parametrize("claim, split", [("plain", ("plain", "")), ("X (BLEU)", ("X", "BLEU")),
+                                          ("MASS < none (all (120,088))", ("MASS < none", "all (120,088)")),
+                                          ("(a) ppl, own k", ("(a) ppl, own k", ""))])
+def test_split_detail(claim, split):
+    assert rt.split_detail(claim) == split
+
+
+def test_verdicts_merge_claims_that_differ_only_in_the_measure():
+    v = {"Fig. 4: X (BLEU)": "reproduced (1.2 vs 0.3, beyond the seed spread)", "Fig. 4: X (chrF)": "reproduced",
+         "Fig. 4: X (ppl)": "not reproduced", "Y": "6 of 6 points"}
+    assert rt.verdicts(v, lambda c: True) == "X (BLEU): reproduced (beyond the seed spread)<br>X (chrF): reproduced" \
+                                             "<br>X (ppl): not reproduced<br>Y: 6 of 6 points"
+    v["Fig. 4: X (BLEU)"] = "reproduced"
+    assert rt.verdicts(v, lambda c: "Y" not in c) == "X (BLEU / chrF): reproduced<br>X (ppl): not reproduced"
