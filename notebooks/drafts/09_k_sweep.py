@@ -15,10 +15,10 @@
 #
 # ## What we run instead, and why
 #
-# - **Eleven pre-trainings**, everything equal but `mask_ratio` (k = round(ratio * m), at least 1): ratio 0 gives k = 1, ratio 1 gives k = m. At `cpu`, 1,000 steps each on the en+fr Bible books (notebook 04's run is the k = 50% point), about 15 minutes each on 2 cores: **about 3 hours of pre-training**, more than one sitting. `recipes.pretrained()` keeps every finished checkpoint in the run cache and resumes an interrupted one, and `run_once` records each measured point in `results/09_k_sweep/`, so the notebook runs in pieces: stop it at any time and run it again.
+# - **Eleven pre-trainings**, everything equal but `mask_ratio` (k = round(ratio * m), at least 1): ratio 0 gives k = 1, ratio 1 gives k = m. At `cpu`, 500 steps each on the en+fr Bible books, about 8 minutes each on 2 cores (half the steps of the other notebooks' checkpoints, so that eleven of them fit in about 1.5 hours; notebook 04's 1,000-step run is therefore not reused). `recipes.pretrained()` keeps every finished checkpoint in the run cache and resumes an interrupted one, and `run_once` records each measured point in `results/09_k_sweep/`, so the notebook runs in pieces: stop it at any time and run it again.
 # - At k = m, 80% of the encoder's tokens are `[M]`, 10% random and 10% unchanged (Sec. 4.1's replacement), so the encoder is not quite empty; at k = 1 the decoder reads only `[M]`.
 # - **(a, b) which k scores the perplexity?** A model's loss on its own k measures a different task at each k (predicting one token from the whole sentence is easier than predicting the whole sentence from nothing), so that curve is U-shaped by construction. We show both: each model on its own k, and every model on the same task, k = 50%, which compares the models rather than the tasks. Both are cheap.
-# - **Downstream, shortened to fit** (validation sets throughout, as the paper's Fig. 5; the test sets are not used): (c) 100 back-translation steps (notebook 05 ran 500) and the greedy BLEU and chrF of Mark, with the perplexity of the real Mark translations beside them; (d) 150 fine-tuning steps on BBC lead -> headline and ROUGE-2 of beam-5 headlines (length penalty 1, no repeated trigram, fixed in advance); (e) 150 fine-tuning steps on chit-chat and the perplexity of the validation responses.
+# - **Downstream, shortened to fit** (validation sets throughout, as the paper's Fig. 5; the test sets are not used): (c) 50 back-translation steps (notebook 05 ran 500) and the greedy BLEU and chrF of Mark, with the perplexity of the real Mark translations beside them; (d) 100 fine-tuning steps on BBC lead -> headline and ROUGE-2 of beam-5 headlines (length penalty 1, no repeated trigram, fixed in advance); (e) 100 fine-tuning steps on chit-chat and the perplexity of the validation responses.
 # - **Noise.** At k = 50% the downstream runs are repeated with 3 seeds, so the spread between seeds is visible beside the differences between k.
 
 # %%
@@ -30,9 +30,9 @@ PRESET = minimass.preset()
 SIZES = {"smoke": dict(ks=[0.0, 0.5, 1.0], pre_steps=60, n_valid=30, noise_seeds=[1],
                        bt={"max_steps": 8, "eval_every": 8, "save_every": 8},
                        ft={"max_steps": 8, "eval_every": 4, "save_every": 8, "max_tokens": 1000, "warmup": 4}),
-         "cpu": dict(ks=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], pre_steps=1000, n_valid=200,
-                     noise_seeds=[1, 2], bt={"max_steps": 100, "eval_every": 50, "save_every": 100},
-                     ft={"max_steps": 150, "eval_every": 25, "save_every": 150, "max_tokens": 1000, "warmup": 50}),
+         "cpu": dict(ks=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], pre_steps=500, n_valid=200,
+                     noise_seeds=[1, 2], bt={"max_steps": 50, "eval_every": 25, "save_every": 50},
+                     ft={"max_steps": 100, "eval_every": 25, "save_every": 100, "max_tokens": 1000, "warmup": 50}),
          "gpu": dict(ks=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0], pre_steps=None, n_valid=None,
                      noise_seeds=[1, 2], bt={"max_steps": 10000, "eval_every": 2000, "save_every": 2000},
                      ft={"max_steps": 3000, "eval_every": 250, "save_every": 3000})}[PRESET]
@@ -136,6 +136,23 @@ for k in SIZES["ks"]:
     print(f"k = {LABEL[k]}: done ({(time.time() - T0) / 60:.1f} min so far)")
 
 # %% [markdown]
+# ## What the sweep cost
+#
+# The training time of every run, read from its log (tokens / tokens per second, summed). Runs that were trained outside this execution (in an earlier piece, or by a background job) count too; this execution's own wall time is printed beside it.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+def train_minutes(run):
+    """Training minutes of a run folder, from its log lines (tokens / tok_s)."""
+    return sum(r["tokens"] / r["tok_s"] for r in read_log(run) if r.get("tok_s")) / 60
+
+
+COST = {"pre-training": sum(train_minutes(c.parent) for c in CKPT.values()),
+        "downstream": sum(train_minutes(p) for p in runs_dir().glob(f"09_*_{PRESET}_seed*"))}
+print(", ".join(f"{k} {v / 60:.2f} h" for k, v in COST.items()) + f"; this execution {(time.time() - T0) / 60:.1f} min")
+
+
+# %% [markdown]
 # ## Fig. 5, ours
 #
 # One panel per measure, k on the x-axis; k = 1 (BERT-like) and k = m (LM-like) are marked. At k = 50% the grey bar spans the seeds' values.
@@ -198,7 +215,8 @@ for title, v in verdict.items():
 summary = {"verdict": verdict, "ks": SIZES["ks"], "pre_steps": SIZES["pre_steps"], "bt": SIZES["bt"],
            "ft": SIZES["ft"], "n_valid": SIZES["n_valid"], "noise_seeds": SIZES["noise_seeds"],
            "curves": {title: curve(name, get) for title, name, get, _ in PANELS},
-           "pretrained": {LABEL[k]: c.parent.name for k, c in CKPT.items()}, "notebook_wall_s": time.time() - T0}
+           "pretrained": {LABEL[k]: c.parent.name for k, c in CKPT.items()}, "train_minutes": COST,
+           "notebook_wall_s": time.time() - T0}
 DATA = "Bible (pre-training, Mark for (a-c)), BBC valid (d), chit-chat valid (e); no test split is used"
 path = minimass.save_results("09_k_sweep", summary, PRESET, SEED, data=DATA)
 print("recorded" if path.parent.name == "results" else "smoke: written to a temporary folder")
