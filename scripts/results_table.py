@@ -113,11 +113,13 @@ def verdict_09(r: dict) -> str:
     return f"best k within 50-70% in {within} of {len(v)} panels; k = 1 and k = m both worse in {ends} of {len(v)}"
 
 
-def reliance(r: dict) -> str:
-    """Zero-encoder / true-encoder perplexity ratio per model, mean over languages, from a 'reliance' entry."""
+def reliance(r: dict, systems: tuple[str, ...] | None = None) -> str:
+    """Zero-encoder / true-encoder perplexity ratio per model (of ``systems``, if given), mean over languages,
+    from a 'reliance' entry."""
     if "reliance" not in r:
         return ""
-    ratio = {n: mean(v["zeros"] / v["true"] for v in langs.values()) for n, langs in r["reliance"].items()}
+    ratio = {n: mean(v["zeros"] / v["true"] for v in langs.values()) for n, langs in r["reliance"].items()
+             if systems is None or n in systems}
     return "ppl with zeros / with the true encoder output: " + ", ".join(
         f"{NAMES.get(n, n)} {x:.2f}" for n, x in ratio.items())
 
@@ -128,7 +130,7 @@ def ours_10(systems: tuple[str, ...]) -> Callable[[dict], str]:
         out = "en-fr / fr-en: " + measures(lambda m, f: ", ".join(
             f"{NAMES[s]} {joined([r['table'][s + ' en-fr'][d][m] for d in ('en-fr', 'fr-en')], f)}" for s in systems),
             BLEU, TEST_PPL)
-        return out + ("; " + reliance(r) if "feed" in systems and reliance(r) else "")
+        return out + ("; " + reliance(r, systems) if "feed" in systems and reliance(r) else "")
     return ours
 
 
