@@ -18,7 +18,7 @@
 # - **Eleven pre-trainings**, everything equal but `mask_ratio` (k = round(ratio * m), at least 1): ratio 0 gives k = 1, ratio 1 gives k = m. At `cpu`, 500 steps each on the en+fr Bible books, about 8 minutes each on 2 cores (half the steps of the other notebooks' checkpoints, so that eleven of them fit in about 1.5 hours; notebook 04's 1,000-step run is therefore not reused). `recipes.pretrained()` keeps every finished checkpoint in the run cache and resumes an interrupted one, and `run_once` records each measured point in `results/09_k_sweep/`, so the notebook runs in pieces: stop it at any time and run it again.
 # - At k = m, 80% of the encoder's tokens are `[M]`, 10% random and 10% unchanged (Sec. 4.1's replacement), so the encoder is not quite empty; at k = 1 the decoder reads only `[M]`.
 # - **(a, b) which k scores the perplexity?** A model's loss on its own k measures a different task at each k (predicting one token from the whole sentence is easier than predicting the whole sentence from nothing), so that curve is U-shaped by construction. We show both: each model on its own k, and every model on the same task, k = 50%, which compares the models rather than the tasks. Both are cheap.
-# - **Downstream, shortened to fit** (validation sets throughout, as the paper's Fig. 5; the test sets are not used): (c) 50 back-translation steps (notebook 05 ran 500) and the greedy BLEU and chrF of Mark, with the perplexity of the real Mark translations beside them; (d) 100 fine-tuning steps on BBC lead -> headline and ROUGE-2 of beam-5 headlines (length penalty 1, no repeated trigram, fixed in advance); (e) 100 fine-tuning steps on chit-chat and the perplexity of the validation responses.
+# - **Downstream, shortened to fit** (validation sets throughout, as the paper's Fig. 5; the test sets are not used): (c) 50 back-translation steps (notebook 05 ran 500) and the greedy BLEU and chrF of Mark, with the perplexity of the real Mark translations beside them; (d) 100 fine-tuning steps on BBC lead -> headline and ROUGE-2 of beam-5 headlines (length penalty 1, no repeated trigram, fixed in advance), with the perplexity of the real headlines beside it, since notebook 07 found ROUGE near zero at this scale; (e) 100 fine-tuning steps on chit-chat and the perplexity of the validation responses.
 # - **Noise.** At k = 50% the downstream runs are repeated with 3 seeds, so the spread between seeds is visible beside the differences between k.
 
 # %%
@@ -102,7 +102,7 @@ def summarization(k, seed):
     run = runs_dir() / f"09_sum-k{k:g}_{PRESET}_seed{seed}"
     tr = finetune(run, CKPT[k], "en", "en", preset_name=PRESET, train_overrides=SIZES["ft"], seed=seed, corpus="bbc")
     hyps = translate(tr.model, tr.tokenizer, [p[0] for p in BBC], "en", "en", beam=5, no_repeat_ngram_size=3)
-    return rouge(hyps, [p[1] for p in BBC])
+    return {**rouge(hyps, [p[1] for p in BBC]), "ppl": pair_ppl(tr.model, tr.tokenizer, BBC, "en", "en")}
 
 
 def dialogue(k, seed):
@@ -131,6 +131,8 @@ for k in SIZES["ks"]:
             recipe = {"measure": name, "k": k, "pretrain": CKPT[k].parent.name}
             if name != "pretraining":
                 recipe["steps"] = SIZES["bt" if name == "unsupervised" else "ft"]["max_steps"]
+            if name == "summarization":
+                recipe["scores"] = "rouge+ppl"  # ROUGE, and the headline perplexity that moves at this scale (07)
             res[name, k, seed] = run_once("09_k_sweep", lambda f=fn, a=(k, seed)[: 1 if name == "pretraining" else 2]:
                                           f(*a), PRESET, seed, recipe)
     print(f"k = {LABEL[k]}: done ({(time.time() - T0) / 60:.1f} min so far)")
@@ -170,9 +172,10 @@ PANELS = [("(a) English ppl, own k", "pretraining", lambda r: r["own_en"], "log"
           ("(c) unsup. en-fr valid chrF", "unsupervised", lambda r: r["en-fr"]["chrf"], "linear"),
           ("(c) unsup. en-fr real-pair ppl", "unsupervised", lambda r: r["en-fr"]["ppl"], "log"),
           ("(d) summarization valid ROUGE-2", "summarization", lambda r: r["rouge2"], "linear"),
+          ("(d) summarization headline valid ppl", "summarization", lambda r: r["ppl"], "log"),
           ("(e) dialogue valid ppl", "dialogue", lambda r: r["ppl"], "log")]
 xs = list(range(len(SIZES["ks"])))
-fig, axes = plt.subplots(3, 3, figsize=(12, 8))
+fig, axes = plt.subplots(4, 3, figsize=(12, 10.5))
 BEST = {}
 for ax, (title, name, get, scale) in zip(axes.flat, PANELS):
     ys = curve(name, get)
@@ -188,6 +191,8 @@ for ax, (title, name, get, scale) in zip(axes.flat, PANELS):
     ax.set_xticks(xs, [LABEL[k] for k in SIZES["ks"]], fontsize=7)
     ax.set_yscale(scale)
     ax.set_title(title)
+for ax in axes.flat[len(PANELS):]:
+    ax.axis("off")
 plt.tight_layout()
 plt.show()
 
