@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 TORCH  ?= torch==2.13.0
-NOTEBOOKS = $(wildcard notebooks/[0-9][0-9]_*.ipynb)
+NOTEBOOKS = $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))  # sorted: executed in order
 
 .PHONY: venv demo test lint lab notebooks reproduce bench gpu-check clean
 
@@ -33,7 +33,7 @@ notebooks: venv  # re-execute every notebook at MINIMASS_PRESET (default cpu), o
 
 PRESET ?= cpu
 reproduce: venv  # every notebook in order at PRESET (recorded runs are reloaded, not rerun), then README's results table
-	MINIMASS_PRESET=$(PRESET) $(BIN)/python scripts/execute_notebooks.py $(sort $(NOTEBOOKS))
+	MINIMASS_PRESET=$(PRESET) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
 	$(BIN)/python scripts/results_table.py --write
 
 BENCH_ARGS ?=
