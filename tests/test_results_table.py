@@ -96,6 +96,20 @@ def test_drafted_records_of_09_and_10(tmp_path):
     assert "DAE 110 / 110" in t3[2] and t3[5] == "MASS beats DAE: reproduced"
 
 
+def test_record_of_11_part_a(tmp_path):
+    """Notebook 11's summary fills the reliance row; its BART/T5 row says part B is not run while successors is None."""
+    rel = {"mass": {lg: {"true": 10.0, "other": 11.0, "zeros": 15.0} for lg in ("en", "fr")},
+           "dae": {lg: {"true": 10.0, "other": 90.0, "zeros": 30.0} for lg in ("en", "fr")}}
+    record(tmp_path, "11_beyond_the_paper", {"reliance": rel, "successors": None, "verdict": {
+        "MASS's decoder relies on the encoder more than dae's (ratios)": "partly: zeros 1.50 vs 3.00"}})
+    table = rows(tmp_path)
+    mine, later = table["beyond: decoder's reliance on the encoder", "cpu"], table[
+        "beyond: MASS vs BART and T5 at equal FLOPs", "cpu"]
+    assert mine[2] == "ppl with zeros / with the true encoder output: MASS 1.50, DAE 3.00"
+    assert mine[5] == "MASS's decoder relies on the encoder more than dae's (ratios): partly: zeros 1.50 vs 3.00"
+    assert later[2] == "not run yet (part B of notebook 11)" and later[5] == ""
+
+
 @pytest.mark.parametrize("claim, split", [("plain", ("plain", "")), ("X (BLEU)", ("X", "BLEU")),
                                           ("MASS < none (all (120,088))", ("MASS < none", "all (120,088)")),
                                           ("(a) ppl, own k", ("(a) ppl, own k", ""))])
