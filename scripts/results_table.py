@@ -180,7 +180,7 @@ def verdicts(verdict: dict[str, str], keep: Callable[[str], bool]) -> str:
 def seeds(rec: dict, runs: list[dict]) -> str:
     """'0, 1, 2 (36 runs)': the summary's seeds (else the runs' seeds, else its own) and the per-run record count."""
     r = rec["results"]
-    s = r.get("seeds") or sorted({run["seed"] for run in runs}) or [rec["seed"]]
+    s = r.get("seeds") or (not r.get("noise_seeds") and sorted({run["seed"] for run in runs})) or [rec["seed"]]
     text = ", ".join(map(str, s)) + (f" (k = 50%: {', '.join(map(str, [rec['seed'], *r['noise_seeds']]))})"
                                      if r.get("noise_seeds") else "")
     return text + (f" ({len(runs)} runs)" if runs else "")

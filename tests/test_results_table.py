@@ -75,6 +75,8 @@ def test_drafted_records_of_09_and_10(tmp_path):
                for t in curves}
     record(tmp_path, "09_k_sweep", {"ks": [0.0, 0.5, 1.0], "curves": curves, "noise_seeds": [1, 2],
                                     "verdict": verdict})
+    for seed in (0, 1):  # per-run records: the extra seeds at k = 50% are noise seeds, not the sweep's seeds
+        record(tmp_path, f"09_k_sweep/k=0.5_seed={seed}", {"ppl": 1.0}, seed=seed)
     systems = ("mass", "discrete", "feed", "bert+lm", "dae")
     scores = {d: {"bleu": [0.5, 0.7], "chrf": [10.0, 12.0], "test_ppl": [100.0, 120.0]} for d in ("en-fr", "fr-en")}
     rel = {lg: {"true": 10.0, "other": 30.0, "zeros": 40.0} for lg in ("en", "fr")}
@@ -86,7 +88,7 @@ def test_drafted_records_of_09_and_10(tmp_path):
     table = rows(tmp_path)
     fig5 = table["Fig. 5", "cpu"]
     assert fig5[2] == "best k: (a) English ppl, own k 50%; (d) summarization valid ROUGE-2 50%"
-    assert fig5[4] == "0 (k = 50%: 0, 1, 2)"
+    assert fig5[4] == "0 (k = 50%: 0, 1, 2) (2 runs)"
     assert fig5[5] == "best k within 50-70% in 2 of 2 panels; k = 1 and k = m both worse in 2 of 2"
     t6, t3 = table["Table 6", "cpu"], table["Table 3", "cpu"]
     assert t6[2].startswith("en-fr / fr-en: BLEU MASS 0.60 / 0.60, Discrete 0.60 / 0.60, Feed 0.60 / 0.60; test ppl")
