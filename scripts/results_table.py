@@ -38,7 +38,8 @@ PAPER = {
     "beyond: decoder's reliance on the encoder": "not measured (Sec. 3.3 argues it)",
     "beyond: MASS vs BART and T5 at equal FLOPs": "not in the paper (both came later)",
 }
-NAMES = {"mass": "MASS", "bert+lm": "BERT+LM", "dae": "DAE", "none": "none", "discrete": "Discrete", "feed": "Feed"}
+NAMES = {"mass": "MASS", "bert+lm": "BERT+LM", "dae": "DAE", "none": "none", "discrete": "Discrete", "feed": "Feed",
+         "mass 5k": "MASS (5,000 steps)"}
 # (label, record key, format) of the measures in the 'ours' cells
 BLEU, CHRF, TEST_PPL, VALID_PPL = ("BLEU", "bleu", ".2f"), ("chrF", "chrf", ".1f"), ("test ppl", "test_ppl", ".0f"), \
     ("valid ppl", "valid_ppl", ".0f")
