@@ -104,8 +104,14 @@ def ours_08(r: dict) -> str:
 
 
 def ours_09(r: dict) -> str:
-    best = {t: (min if "ppl" in t else max)(zip(ys, r["ks"]))[1] for t, ys in r["curves"].items()}
-    return "best k: " + "; ".join(f"{t} {'1' if k == 0 else 'm' if k == 1 else f'{k:.0%}'}" for t, k in best.items())
+    best = {t: "all equal" if min(ys) == max(ys) else label((min if "ppl" in t else max)(zip(ys, r["ks"]))[1])
+            for t, ys in r["curves"].items()}
+    return "best k per panel: " + "; ".join(f"{t}: {k}" for t, k in best.items())
+
+
+def label(k: float) -> str:
+    """A mask ratio as notebook 09 labels it: 0 -> '1' (one token), 1 -> 'm', else a percentage."""
+    return "1" if k == 0 else "m" if k == 1 else f"{k:.0%}"
 
 
 def verdict_09(r: dict) -> str:

@@ -70,7 +70,8 @@ def test_a_record_fills_its_row(tmp_path):
 
 def test_drafted_records_of_09_and_10(tmp_path):
     """The summaries that the drafts of notebooks 09 and 10 will write (notebooks/drafts) fill their rows."""
-    curves = {"(a) English ppl, own k": [9, 5, 7], "(d) summarization valid ROUGE-2": [0.1, 0.3, 0.2]}
+    curves = {"(a) English ppl, own k": [9, 5, 7], "(d) summarization valid ROUGE-2": [0.1, 0.3, 0.2],
+              "(e) flat": [0.0, 0.0, 0.0]}
     verdict = {t: "best k = 50%; k = 1 and k = m both worse than the best: yes; best within 50-70%: yes"
                for t in curves}
     record(tmp_path, "09_k_sweep", {"ks": [0.0, 0.5, 1.0], "curves": curves, "noise_seeds": [1, 2],
@@ -87,9 +88,10 @@ def test_drafted_records_of_09_and_10(tmp_path):
                     "Feed's decoder relies less on the encoder than MASS's (ratio)": "no: Feed 4.00, MASS 4.00"}})
     table = rows(tmp_path)
     fig5 = table["Fig. 5", "cpu"]
-    assert fig5[2] == "best k: (a) English ppl, own k 50%; (d) summarization valid ROUGE-2 50%"
+    assert fig5[2] == ("best k per panel: (a) English ppl, own k: 50%; (d) summarization valid ROUGE-2: 50%; "
+                       "(e) flat: all equal")  # a flat curve has no best k (ROUGE-2 is 0 at every k at cpu)
     assert fig5[4] == "0 (k = 50%: 0, 1, 2) (2 runs)"
-    assert fig5[5] == "best k within 50-70% in 2 of 2 panels; k = 1 and k = m both worse in 2 of 2"
+    assert fig5[5] == "best k within 50-70% in 3 of 3 panels; k = 1 and k = m both worse in 3 of 3"
     t6, t3 = table["Table 6", "cpu"], table["Table 3", "cpu"]
     assert t6[2].startswith("en-fr / fr-en: BLEU MASS 0.60 / 0.60, Discrete 0.60 / 0.60, Feed 0.60 / 0.60; test ppl")
     assert t6[2].endswith("MASS 4.00, Feed 4.00")
