@@ -5,7 +5,7 @@
     .venv/bin/python bench/run.py --profile    # torch.profiler's top ops of one cpu-size minimass MASS step
     .venv/bin/python bench/run.py --only mass-cpu-fp32,decode-cpu-fp32   # some groups (results to a temp file)
 
-Every HF model is ``minimass.export.to_huggingface`` of the minimass model it is compared with (a
+Every HF model is ``scripts/to_huggingface.py`` of the minimass model it is compared with (a
 BartForConditionalGeneration with identical weights), so both start from the same numbers.
 
 Groups (each runs in a fresh subprocess with ``--threads`` torch threads, default 2; minimass first, then HF,
@@ -52,6 +52,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the working tree's minimass, installed or not
+sys.path.insert(1, str(ROOT / "scripts"))  # to_huggingface.py
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -301,8 +302,7 @@ def phase(fn):
 def hf_model(model, src_lang: str, tgt_lang: str):
     """The BART copy of ``model`` (same weights) through ``to_huggingface``."""
     import transformers
-
-    from minimass.export import to_huggingface
+    from to_huggingface import to_huggingface
 
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()

@@ -1,4 +1,5 @@
-"""MASS masking (Sec. 3.2, Fig. 1) and the noise functions of the baselines (Tables 3-6).
+"""MASS masking (Sec. 3.2, Fig. 1), the noise functions of the baselines (Tables 3-6) and of MASS's successors
+(BART's text infilling, T5's span corruption; notebook 11).
 
 Every function takes a list of token-id sequences (each ending with ``</s>``) and
 returns a :class:`Batch`, the one input format of the trainer:
@@ -58,6 +59,9 @@ def _check(seqs: Sequence[Sequence[int]]) -> list[list[int]]:
         if not s:
             raise ValueError(f"sequence {i} is empty (every sentence ends with </s>, so length >= 1)")
     return seqs
+
+def _body(s: list[int]) -> tuple[list[int], list[int]]:  # (the sentence without its final </s>, [</s>] or [])
+    return (s[:-1], [EOS]) if s[-1] == EOS else (s, [])
 
 def _replace(tokens: list[int], where: list[int], vocab_size: int, probs: Sequence[float],
              g: torch.Generator | None) -> list[int]:
@@ -161,9 +165,8 @@ def dae_noise(seqs: Sequence[Sequence[int]], *, shuffle: float = 3.0, drop: floa
     seqs = _check(seqs)
     noisy = []
     for s in seqs:
-        body, eos = (s[:-1], [EOS]) if s[-1] == EOS else (s, [])
-        n = len(body)
-        if n:
+        body, eos = _body(s)
+        if n := len(body):
             order = (torch.arange(n) + shuffle * torch.rand(n, generator=generator)).argsort().tolist()
             body = [body[j] for j in order]
             keep = (torch.rand(n, generator=generator) >= drop).tolist()
@@ -174,3 +177,54 @@ def dae_noise(seqs: Sequence[Sequence[int]], *, shuffle: float = 3.0, drop: floa
             body = [MASK if r[j] < blank else t for j, t in enumerate(body)]
         noisy.append(body + eos)
     return Batch(pad(noisy), pad([[BOS] + s[:-1] for s in seqs]), pad(seqs), None, lang, lang)
+
+
+def text_infilling(seqs: Sequence[Sequence[int]], ratio: float = 0.3, mean_span: float = 3.0, *, lang: int = 0,
+                   spans: Sequence | None = None, generator: torch.Generator | None = None) -> Batch:
+    """BART's text infilling (Lewis et al., 2020; notebook 11, beyond the paper): spans of Poisson(``mean_span``)
+    length at uniform starts are masked until ``round(ratio * n)`` tokens are; each run of masked tokens becomes
+    ONE [M], and a length-0 span inserts an [M]. The decoder rebuilds the whole sentence; ``</s>`` is never masked.
+    ``spans``: fixed (start, length) lists. Example, x1..x6 </s> with spans (1, 2), (4, 0): encoder
+    ``x1 [M] x4 [M] x5 x6 </s>``, target ``x1 .. x6 </s>``."""
+    seqs, noisy = _check(seqs), []
+    for i, s in enumerate(seqs):
+        (body, eos), todo, masked = _body(s), list(spans[i]) if spans is not None else [], set()
+        n, goal = len(body), round(ratio * len(body))
+        while spans is None and len(masked) < goal:
+            length = min(int(torch.poisson(torch.tensor(float(mean_span)), generator=generator)), goal - len(masked))
+            todo.append((int(torch.randint(0, n - length + 1, (1,), generator=generator)), length))
+            masked |= set(range(todo[-1][0], todo[-1][0] + length))
+        masked, out = {t for u, k in todo for t in range(u, u + k)}, []
+        for t in range(n + 1):
+            out += [MASK] * sum(u == t and k == 0 for u, k in todo)  # insertions before token t
+            if t < n and (t not in masked or t - 1 not in masked):  # a masked run leaves its first [M] only
+                out.append(MASK if t in masked else body[t])
+        noisy.append(out + eos)
+    return Batch(pad(noisy), pad([[BOS] + s[:-1] for s in seqs]), pad(seqs), None, lang, lang)
+
+def _runs(total: int, parts: int, g: torch.Generator | None) -> list[int]:  # T5: total split in non-empty runs
+    cuts = sorted((torch.randperm(total - 1, generator=g)[: parts - 1] + 1).tolist())
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
+
+def span_corruption(seqs: Sequence[Sequence[int]], ratio: float = 0.15, mean_span: float = 3.0, *, vocab_size: int,
+                    lang: int = 0, spans: Sequence | None = None, generator: torch.Generator | None = None) -> Batch:
+    """T5's span corruption (Raffel et al., 2020; notebook 11): ``round(ratio * n)`` tokens in ``round(noise /
+    mean_span)`` spans (T5's random segmentation: kept run, span, kept run, ...), each replaced by one sentinel, the
+    i-th being id ``vocab_size - 1 - i`` (T5's are its last ids); the decoder predicts each span after its sentinel,
+    then a final sentinel. ``spans``: fixed sorted (start, length) lists. Example, x1..x6 </s> with spans (1, 2),
+    (4, 1): encoder ``x1 S0 x4 S1 x6 </s>``, target ``S0 x2 x3 S1 x5 S2 </s>``."""
+    seqs, src, tgt = _check(seqs), [], []
+    for i, s in enumerate(seqs):
+        (body, eos), n, todo = _body(s), len(s) - (s[-1] == EOS), list(spans[i]) if spans is not None else []
+        if spans is None and n >= 2:  # a sentence of one token keeps it: nothing is corrupted
+            noise = min(max(round(ratio * n), 1), n - 1)
+            parts, t = min(max(round(noise / mean_span), 1), noise, n - noise), 0
+            lengths = _runs(noise, parts, generator)
+            for keep, length in zip(_runs(n - noise, parts, generator), lengths):
+                todo, t = [*todo, (t + keep, length)], t + keep + length
+        enc, dec, t = [], [], 0
+        for j, (u, k) in enumerate(todo):
+            enc, dec, t = enc + body[t:u] + [vocab_size - 1 - j], dec + [vocab_size - 1 - j] + body[u: u + k], u + k
+        src.append(enc + body[t:] + eos)
+        tgt.append(dec + [vocab_size - 1 - len(todo), EOS])
+    return Batch(pad(src), pad([[BOS] + t[:-1] for t in tgt]), pad(tgt), None, lang, lang)

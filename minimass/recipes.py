@@ -43,7 +43,8 @@ def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str]
     """Pre-train on monolingual text of each language (Sec. 4.1), one task per objective and language.
     The languages' sentences come from disjoint Bible books (``data.unsupervised``), so the result also
     serves unsupervised NMT honestly; Matthew (test), Mark (valid) and Luke are never seen.
-    ``objectives``: ``("mass",)``, or the baselines ``("mlm", "clm")`` (BERT+LM) and ``("dae",)``."""
+    ``objectives``: ``("mass",)``, the baselines ``("mlm", "clm")`` (BERT+LM) and ``("dae",)``, or MASS's
+    successors ``("infill",)`` (BART) and ``("span",)`` (T5)."""
     size = DATA_SIZES[preset_name]
     n = size["sentences"] if sentences == -1 else sentences
     splits = data.unsupervised(langs[0], langs[1], seed=seed)

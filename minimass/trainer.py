@@ -25,6 +25,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from . import masking
 from .data import batch_indices, example_len
 from .masking import Batch, clm_batch, dae_noise, mass_mask, mlm_mask, pad, seq2seq_batch
 from .model import ModelConfig, Seq2Seq, override
@@ -62,7 +63,7 @@ TRAIN_PRESETS: dict[str, dict] = {
     "smoke": dict(lr=1e-3, warmup=20, max_steps=60, max_tokens=1000, log_every=10, eval_every=30, save_every=30),
     "cpu": dict(lr=5e-4, warmup=200, max_steps=1000, max_tokens=2000, eval_every=250, save_every=250),
     "gpu": dict(lr=1e-4, warmup=4000, max_steps=100000, max_tokens=3000, eval_every=2000, save_every=2000)}
-OBJECTIVES = ("mass", "mlm", "clm", "dae", "mt", "bt")
+OBJECTIVES = ("mass", "mlm", "clm", "dae", "infill", "span", "mt", "bt")
 
 @dataclass
 class Task:
@@ -95,6 +96,9 @@ def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int, g:
         return clm_batch(examples, lang=task.lang)
     if o == "dae":
         return dae_noise(examples, lang=task.lang, generator=g)
+    if o in ("infill", "span"):  # BART's text infilling, T5's span corruption (notebook 11)
+        return (masking.text_infilling(examples, lang=task.lang, generator=g) if o == "infill" else
+                masking.span_corruption(examples, vocab_size=vocab_size, lang=task.lang, generator=g))
     return seq2seq_batch(examples, src_lang=task.src_lang, tgt_lang=task.lang)
 
 def batch_loss(model: Seq2Seq, b: Batch, label_smoothing: float = 0.0) -> tuple[Tensor, int]:

@@ -5,19 +5,21 @@ import json
 import re
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 from toy import counting, tiny_model
 
-from minimass.export import to_huggingface
 from minimass.masking import mass_mask, pad, seq2seq_batch
 from minimass.model import ModelConfig
 from minimass.search import beam_search, greedy
 from minimass.tokenizer import BOS, EOS, MASK, PAD, lang_id
 
 transformers = pytest.importorskip("transformers")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from to_huggingface import to_huggingface  # noqa: E402 (scripts/: beside the package, not in it)
 
 
 def trained_model(steps: int = 100):
@@ -58,6 +60,24 @@ def test_folder_and_config(pair, tmp_path):
     assert cfg["model_type"] == "bart" and cfg["decoder_start_token_id"] == BOS and cfg["pad_token_id"] == PAD
     assert cfg["forced_eos_token_id"] is None and cfg.get("forced_bos_token_id") is None
     assert cfg["max_position_embeddings"] == model.cfg.max_positions and cfg["scale_embedding"] is False
+
+
+def test_command_line_exports_a_run_folder(pair, tmp_path):
+    """``scripts/to_huggingface.py RUN en fr OUT`` takes the run's newest checkpoint; its BART gives the same logits."""
+    import copy
+    import subprocess
+
+    from minimass.trainer import save_checkpoint
+
+    model, hf = pair
+    save_checkpoint(tmp_path / "run" / "step_0000007", copy.deepcopy(model).float(), {"step": 7})
+    script = Path(__file__).resolve().parents[1] / "scripts" / "to_huggingface.py"
+    r = subprocess.run([sys.executable, str(script), str(tmp_path / "run"), "en", "fr", str(tmp_path / "hf")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    again = transformers.BartForConditionalGeneration.from_pretrained(tmp_path / "hf")
+    assert all(torch.equal(a.float(), b) for a, b in zip(hf.state_dict().values(), again.state_dict().values()))
+    assert next(again.parameters()).dtype == torch.float32
 
 
 @pytest.mark.parametrize("langs", [("en", "fr"), (2, 3)])

@@ -66,7 +66,7 @@ def test_mass_loss_falls(tmp_path):
     assert losses[-1] < losses[0]
 
 
-@pytest.mark.parametrize("objective", ["mlm", "clm", "dae", "mt", "bt"])
+@pytest.mark.parametrize("objective", ["mlm", "clm", "dae", "infill", "span", "mt", "bt"])
 def test_every_objective_trains(tmp_path, objective):
     data = counting(200)
     if objective == "mt":  # reverse the sequence: a supervised task
@@ -131,7 +131,7 @@ def test_checkpoint_loads_on_cpu_and_rejects_unknown_keys(tmp_path):
     with pytest.raises(KeyError, match="unknown TrainConfig key"):
         train_config("smoke", {"learning_rate": 1})
     with pytest.raises(ValueError, match="unknown objective"):
-        Task("span", [[5, EOS]])
+        Task("electra", [[5, EOS]])
 
 
 DDP_SCRIPT = f"""
