@@ -114,6 +114,28 @@ def test_record_of_11_part_a(tmp_path):
     assert later[2] == "not run yet (part B of notebook 11)" and later[5] == ""
 
 
+def test_record_of_11_part_b(tmp_path):
+    """Part B's summary fills the BART/T5 row (steps at equal FLOPs, seed-mean scores, its verdicts only); the
+    reliance row keeps its one seed although part B's per-run records have three."""
+    b = {"pretrain_steps": {"MASS": 1000, "BART": 718, "T5": 1408},
+         "test_ppl": {n: {"nmt": [v, v + 2], "chat": [2 * v, 2 * v]} for n, v in (("MASS", 10), ("BART", 20),
+                                                                                  ("T5", 30))},
+         "chrf": {"MASS": [10.0, 11.0], "BART": [9.0, 9.0], "T5": [8.0, 8.5]}}
+    record(tmp_path, "11_beyond_the_paper", {"reliance": {}, "successors": b, "verdict": {
+        "MASS's decoder relies on the encoder more than dae's (ratios)": "no: zeros 1.00 vs 3.00",
+        "BART beats MASS at equal FLOPs, test ppl (nmt)": "no (21.0 vs 11.0, beyond the seed spread)",
+        "BART beats MASS at equal FLOPs, test ppl (chat)": "no (40.0 vs 20.0, beyond the seed spread)"}})
+    for seed in (0, 1, 2):
+        record(tmp_path, f"11_beyond_the_paper/part=B_seed={seed}", {"test_ppl": 1.0}, seed=seed)
+    table = rows(tmp_path)
+    mine, other = table["beyond: MASS vs BART and T5 at equal FLOPs", "cpu"], table[
+        "beyond: decoder's reliance on the encoder", "cpu"]
+    assert mine[2] == ("MASS / BART / T5: pre-training steps at equal FLOPs 1,000 / 718 / 1,408; test ppl nmt "
+                       "11 / 21 / 31, chat 20 / 40 / 60; en-fr chrF 10.5 / 9.0 / 8.2")
+    assert mine[4] == "0, 1, 2 (3 runs)" and other[4] == "0"
+    assert mine[5] == "BART beats MASS at equal FLOPs, test ppl (nmt / chat): no (beyond the seed spread)"
+
+
 @pytest.mark.parametrize("claim, split", [("plain", ("plain", "")), ("X (BLEU)", ("X", "BLEU")),
                                           ("MASS < none (all (120,088))", ("MASS < none", "all (120,088)")),
                                           ("(a) ppl, own k", ("(a) ppl, own k", ""))])
