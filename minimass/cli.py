@@ -42,13 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("data", help="print the table of data sources")
     for name, helptext in (("pretrain", "MASS pre-training on monolingual en/fr"),
-                           ("finetune", "fine-tune on en-fr pairs (low-resource NMT)")):
+                           ("finetune", "fine-tune on pairs (NMT, headlines, dialogue)")):
         s = sub.add_parser(name, help=helptext)
         s.add_argument("--run", required=True, help="run folder (resumed when it has checkpoints)")
         s.add_argument("--langs", default="en,fr", help="languages, e.g. en,fr (finetune: src,tgt)")
         s.add_argument("--seed", type=int, default=0)
-    sub.choices["pretrain"].add_argument("--objectives", default="mass", help="mass | mlm,clm | dae")
+    sub.choices["pretrain"].add_argument("--objectives", default="mass", help="mass | mlm,clm | dae | infill | span")
     sub.choices["finetune"].add_argument("--init", help="pre-trained checkpoint or run folder")
+    sub.choices["finetune"].add_argument("--corpus", default="bible", choices=("bible", "bbc", "chitchat", "gigaword",
+                                         "cornell"), help="pairs: Bible verses, or headlines / dialogue (en,en)")
     sub.choices["finetune"].add_argument("--n-train", type=int, default=None, help="training pairs to keep")
     sub.choices["finetune"].add_argument("--tokenizer", help="tokenizer.model for a run without --init")
     sub.choices["finetune"].add_argument("--valid-bleu", type=int, default=0, help="BLEU on N valid pairs")
@@ -79,9 +81,11 @@ def run(argv: Sequence[str] | None = None) -> None:
     elif args.cmd == "finetune":
         if len(langs) != 2:
             raise UsageError(f"--langs: finetune needs two languages src,tgt, got {args.langs!r}")
+        if args.corpus != "bible" and langs != ["en", "en"]:
+            raise UsageError(f"--corpus {args.corpus} is English to English: add --langs en,en")
         tok = Tokenizer.load(args.tokenizer) if args.tokenizer else None
         finetune(args.run, latest(args.init) if args.init else None, *langs, args.n_train, pr, model_o, train_o,
-                 args.seed, tok, args.valid_bleu)
+                 args.seed, tok, args.valid_bleu, args.corpus)
     elif args.cmd == "translate":
         model, tok, _ = load_checkpoint(latest(args.checkpoint))
         out = translate(model, tok, data.read_lines(args.input), args.src, args.tgt, beam=args.beam)
