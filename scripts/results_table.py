@@ -141,6 +141,24 @@ def ours_10(systems: tuple[str, ...]) -> Callable[[dict], str]:
     return ours
 
 
+def verdict_11a(r: dict) -> str:
+    """Notebook 11 part A's verdicts, one line per kind of claim (the numbers are in 'ours' and the notebook)."""
+    more, sharp, down = [], {}, []
+    for claim, v in r["verdict"].items():
+        word = m[1] if (m := re.search(r"\((yes|no);", v)) else re.split(r"[:(]", v)[0].strip()  # rho: '(no; ..)'
+        if m := re.match(r"MASS's decoder relies on the encoder more than (.+?)'s", claim):
+            more.append(f"{NAMES.get(m[1], m[1])} {word}")
+        elif m := re.match(r"(.+?)'s cross-attention on the encoder is sharper than uniform", claim):
+            sharp[NAMES.get(m[1], m[1])] = word == "yes"
+        elif m := re.match(r"more reliance on the encoder goes with a better (.+)", claim):
+            down.append(f"{m[1]} {word}")
+    lines = [f"MASS relies on the encoder more than (ppl ratios zeros/true, other/true): {', '.join(more)}",
+             "cross-attention sharper than uniform (entropy < 90% of uniform): "
+             f"{', '.join(n for n, y in sharp.items() if y) or 'none'} ({sum(sharp.values())} of {len(sharp)})",
+             f"more reliance goes with a better downstream score (rank correlation > 0.5): {', '.join(down)}"]
+    return "<br>".join(ln for ln, items in zip(lines, (more, sharp, down)) if items)
+
+
 def ours_successors(r: dict) -> str:
     """Notebook 11 part B: the pre-training steps that buy MASS's FLOPs, then seed-mean test ppl per task and chrF."""
     b = r["successors"]
@@ -172,8 +190,8 @@ ROWS = [Row("Table 2", "05_unsupervised_nmt", ours_05, paper=paper_05),
         Row("Table 6", "10_ablations_and_baselines", ours_10(("mass", "discrete", "feed")),
             lambda c: "Table 6" in c or "Feed" in c),
         Row("Table 3", "10_ablations_and_baselines", ours_10(("mass", "bert+lm", "dae")), lambda c: "Table 3" in c),
-        Row("beyond: decoder's reliance on the encoder", "11_beyond_the_paper", reliance,
-            lambda c: bool(ENCODER.search(c)), seeds=lambda rec, runs: str(rec["seed"])),  # the runs are part B's
+        Row("beyond: decoder's reliance on the encoder", "11_beyond_the_paper", reliance, verdict=verdict_11a,
+            seeds=lambda rec, runs: str(rec["seed"])),  # the per-run records are part B's
         Row("beyond: MASS vs BART and T5 at equal FLOPs", "11_beyond_the_paper", ours_successors,
             lambda c: not ENCODER.search(c))]
 

@@ -105,12 +105,18 @@ def test_record_of_11_part_a(tmp_path):
     rel = {"mass": {lg: {"true": 10.0, "other": 11.0, "zeros": 15.0} for lg in ("en", "fr")},
            "dae": {lg: {"true": 10.0, "other": 90.0, "zeros": 30.0} for lg in ("en", "fr")}}
     record(tmp_path, "11_beyond_the_paper", {"reliance": rel, "successors": None, "verdict": {
-        "MASS's decoder relies on the encoder more than dae's (ratios)": "partly: zeros 1.50 vs 3.00"}})
+        "MASS's decoder relies on the encoder more than dae's (ratios)": "partly: zeros 1.50 vs 3.00",
+        "dae's cross-attention on the encoder is sharper than uniform (entropy)": "yes: 2.00 vs 3.50 nats",
+        "mass's cross-attention on the encoder is sharper than uniform (entropy)": "no: 3.40 vs 3.50 nats",
+        "more reliance on the encoder goes with a better X ppl (07)": "rank correlation +0.10 over 5 objectives "
+                                                                      "(no; rho > 0.5 counts)"}})
     table = rows(tmp_path)
     mine, later = table["beyond: decoder's reliance on the encoder", "cpu"], table[
         "beyond: MASS vs BART and T5 at equal FLOPs", "cpu"]
     assert mine[2] == "ppl with zeros / with the true encoder output: MASS 1.50, DAE 3.00"
-    assert mine[5] == "MASS's decoder relies on the encoder more than dae's (ratios): partly: zeros 1.50 vs 3.00"
+    assert mine[5] == ("MASS relies on the encoder more than (ppl ratios zeros/true, other/true): DAE partly<br>"
+                       "cross-attention sharper than uniform (entropy < 90% of uniform): DAE (1 of 2)<br>"
+                       "more reliance goes with a better downstream score (rank correlation > 0.5): X ppl (07) no")
     assert later[2] == "not run yet (part B of notebook 11)" and later[5] == ""
 
 
