@@ -194,6 +194,8 @@ def text_infilling(seqs: Sequence[Sequence[int]], ratio: float = 0.3, mean_span:
             length = min(int(torch.poisson(torch.tensor(float(mean_span)), generator=generator)), goal - len(masked))
             todo.append((int(torch.randint(0, n - length + 1, (1,), generator=generator)), length))
             masked |= set(range(todo[-1][0], todo[-1][0] + length))
+        if bad := [(u, k) for u, k in todo if not (0 <= u <= n - k and k >= 0)]:
+            raise ValueError(f"spans[{i}]: {bad} fall outside the sentence's {n} tokens (before </s>)")
         masked, out = {t for u, k in todo for t in range(u, u + k)}, []
         for t in range(n + 1):
             out += [MASK] * sum(u == t and k == 0 for u, k in todo)  # insertions before token t
@@ -224,6 +226,8 @@ def span_corruption(seqs: Sequence[Sequence[int]], ratio: float = 0.15, mean_spa
                 todo, t = [*todo, (t + keep, length)], t + keep + length
         enc, dec, t = [], [], 0
         for j, (u, k) in enumerate(todo):
+            if u < t or k < 1 or u + k > len(body):
+                raise ValueError(f"spans[{i}]: ({u}, {k}) is empty, overlaps or runs past {len(body)} tokens")
             enc, dec, t = enc + body[t:u] + [vocab_size - 1 - j], dec + [vocab_size - 1 - j] + body[u: u + k], u + k
         src.append(enc + body[t:] + eos)
         tgt.append(dec + [vocab_size - 1 - len(todo), EOS])

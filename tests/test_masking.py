@@ -204,3 +204,15 @@ def test_span_corruption_round_trip():
         noise = sum(map(len, spans.values()))
         assert noise == (min(max(round(0.15 * n), 1), n - 1) if n >= 2 else 0)
         assert src[0] == s[0] or n < 2  # T5's segmentation starts with kept tokens
+
+
+@pytest.mark.parametrize("spans", [[(5, 3)], [(-1, 1)]])
+def test_text_infilling_rejects_spans_outside(spans):
+    with pytest.raises(ValueError, match=r"spans\[0\]"):
+        text_infilling([X6], spans=[spans])
+
+
+@pytest.mark.parametrize("spans", [[(1, 2), (2, 1)], [(0, 0)], [(5, 2)]])
+def test_span_corruption_rejects_bad_spans(spans):
+    with pytest.raises(ValueError, match=r"spans\[0\]"):
+        span_corruption([X6], vocab_size=V, spans=[spans])
