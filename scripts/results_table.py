@@ -164,8 +164,10 @@ def ours_successors(r: dict) -> str:
     b = r["successors"]
     if not b:
         return "not run yet (part B of notebook 11)"
-    names, steps = list(b["pretrain_steps"]), b["pretrain_steps"]
-    ppl = ", ".join(f"{t} {joined([b['test_ppl'][n][t] for n in names], '.0f')}" for t in b["test_ppl"][names[0]])
+    steps = b["pretrain_steps"]  # the record's keys are sorted: MASS first, then the tasks in the notebook's order
+    names = sorted(steps, key=lambda n: n != "MASS")
+    tasks = sorted(b["test_ppl"][names[0]], key=lambda t: ("nmt", "headline", "chat", t).index(t))
+    ppl = ", ".join(f"{t} {joined([b['test_ppl'][n][t] for n in names], '.0f')}" for t in tasks)
     return (f"{' / '.join(names)}: pre-training steps at equal FLOPs {' / '.join(f'{steps[n]:,}' for n in names)}; "
             f"test ppl {ppl}; en-fr chrF {joined([b['chrf'][n] for n in names], '.1f')}")
 

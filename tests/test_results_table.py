@@ -123,8 +123,8 @@ def test_record_of_11_part_a(tmp_path):
 def test_record_of_11_part_b(tmp_path):
     """Part B's summary fills the BART/T5 row (steps at equal FLOPs, seed-mean scores, its verdicts only); the
     reliance row keeps its one seed although part B's per-run records have three."""
-    b = {"pretrain_steps": {"MASS": 1000, "BART": 718, "T5": 1408},
-         "test_ppl": {n: {"nmt": [v, v + 2], "chat": [2 * v, 2 * v]} for n, v in (("MASS", 10), ("BART", 20),
+    b = {"pretrain_steps": {"BART": 718, "MASS": 1000, "T5": 1408},  # sorted keys, as save_results writes them
+         "test_ppl": {n: {"chat": [2 * v, 2 * v], "nmt": [v, v + 2]} for n, v in (("BART", 20), ("MASS", 10),
                                                                                   ("T5", 30))},
          "chrf": {"MASS": [10.0, 11.0], "BART": [9.0, 9.0], "T5": [8.0, 8.5]}}
     record(tmp_path, "11_beyond_the_paper", {"reliance": {}, "successors": b, "verdict": {
