@@ -83,7 +83,10 @@ def _train(run_dir: str | Path, preset_name: str, model: Seq2Seq | None, tasks: 
     """Build the model (seeded) unless given, and the preset's TrainConfig with overrides; train in ``run_dir``."""
     if model is None:
         torch.manual_seed(seed)  # initial weights
-        model = build_model(preset_name, vocab_size=tok.vocab_size, **(model_overrides or {}))
+        over = {"vocab_size": tok.vocab_size, **(model_overrides or {})}  # larger: ids no text uses (T5's sentinels)
+        if over["vocab_size"] < tok.vocab_size:
+            raise ValueError(f"model vocab_size={over['vocab_size']} is smaller than the tokenizer's {tok.vocab_size}")
+        model = build_model(preset_name, **over)
     cfg = train_config(preset_name, {"seed": seed, **(train_overrides or {})})
     trainer = Trainer(model, tasks, cfg, run_dir, tokenizer=tok, validate=validate)
     trainer.train()

@@ -2,7 +2,6 @@
 
     .venv/bin/python scripts/to_huggingface.py RUN_OR_CHECKPOINT en fr hf-en-fr
 
-
 The MASS model of Sec. 4.1 is a post-LN Transformer encoder-decoder with learned positions, shared token
 embeddings tied to the output layer, GELU and a LayerNorm over the summed embeddings: BART's architecture.
 The one thing BART lacks, the language embedding, is constant per side for a fixed pair, so it is folded

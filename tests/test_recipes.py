@@ -42,6 +42,18 @@ def test_pretrained_trains_once_and_continues_a_shorter_run(runs, monkeypatch):
     assert [p.name for p in checkpoints(other.parent)][0] == "step_0000004"
 
 
+def test_pretrain_model_vocab_may_exceed_the_tokenizer(runs):
+    """A model vocabulary larger than the tokenizer's leaves ids no text uses: T5's sentinels land there (notebook
+    11, exercise 5). It used to raise TypeError (vocab_size passed twice); a smaller one is refused by name."""
+    tr = recipes.pretrain(runs / "t5", "smoke", objectives=("span",), model_overrides={"vocab_size": 620},
+                          train_overrides={"max_steps": 2, "progress": False})
+    assert tr.model.cfg.vocab_size == 620 and tr.tokenizer.vocab_size == 600
+    b = tr.build(tr.tasks[0], tr.next_examples(tr.tasks[0]), 0)
+    assert (b.src >= 600).any() and (b.target >= 600).any()  # the sentinels are ids above the text's
+    with pytest.raises(ValueError, match="vocab_size=500 is smaller than the tokenizer's 600"):
+        recipes.pretrain(runs / "small", "smoke", model_overrides={"vocab_size": 500})
+
+
 @pytest.mark.parametrize("corpus, task", [("bbc", "summarization"), ("chitchat", "dialogue")])
 def test_finetune_on_summarization_and_dialogue_pairs(runs, corpus, task, monkeypatch):
     monkeypatch.setattr(data, "MAX_LEN", 40)  # pairs over 40 BPE tokens + </s> are dropped (Sec. 4.1's filter)
