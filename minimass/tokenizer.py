@@ -83,11 +83,12 @@ class Tokenizer:
         return ids + [EOS] if eos else ids
 
     def decode(self, ids) -> str | list[str]:
-        """Ids to text; specials are dropped, decoding stops at the first ``</s>``."""
+        """Ids to text; specials and ids past the vocabulary (a larger model's, e.g. T5's sentinels) are dropped,
+        decoding stops at the first ``</s>``."""
         if hasattr(ids, "tolist"):
             ids = ids.tolist()
         if ids and isinstance(ids[0], list):
             return [self.decode(x) for x in ids]
         if EOS in ids:
             ids = ids[: ids.index(EOS)]
-        return self.sp.decode([i for i in ids if i >= N_SPECIAL or i == UNK])
+        return self.sp.decode([i for i in ids if N_SPECIAL <= i < self.vocab_size or i == UNK])

@@ -33,6 +33,12 @@ def test_specials_and_save(tok, tmp_path):
     assert tok.decode([[*tok.encode("ab"), 9, 9]]) == ["ab"]
 
 
+def test_decode_drops_ids_past_the_vocabulary(tok):
+    """A model may have more ids than its tokenizer (T5's sentinels, notebook 11): decoding its output drops them."""
+    ids = tok.encode("Heureux les affligés", eos=False)
+    assert tok.decode([tok.vocab_size + 3, *ids, tok.vocab_size, EOS]) == "Heureux les affligés"
+
+
 def test_deterministic_training():
     a = Tokenizer.train(TEXTS * 10, vocab_size=350)
     b = Tokenizer.train(TEXTS * 10, vocab_size=350)
