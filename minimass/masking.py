@@ -217,13 +217,14 @@ def span_corruption(seqs: Sequence[Sequence[int]], ratio: float = 0.15, mean_spa
     (4, 1): encoder ``x1 S0 x4 S1 x6 </s>``, target ``S0 x2 x3 S1 x5 S2 </s>``."""
     seqs, src, tgt = _check(seqs), [], []
     for i, s in enumerate(seqs):
-        (body, eos), n, todo = _body(s), len(s) - (s[-1] == EOS), list(spans[i]) if spans is not None else []
-        if spans is None and n >= 2:  # a sentence of one token keeps it: nothing is corrupted
+        (body, eos), todo = _body(s), list(spans[i]) if spans is not None else []
+        if spans is None and (n := len(body)) >= 2:  # a sentence of one token keeps it: nothing is corrupted
             noise = min(max(round(ratio * n), 1), n - 1)
             parts, t = min(max(round(noise / mean_span), 1), noise, n - noise), 0
             lengths = _runs(noise, parts, generator)
             for keep, length in zip(_runs(n - noise, parts, generator), lengths):
-                todo, t = [*todo, (t + keep, length)], t + keep + length
+                todo.append((t + keep, length))
+                t += keep + length
         enc, dec, t = [], [], 0
         for j, (u, k) in enumerate(todo):
             if u < t or k < 1 or u + k > len(body):

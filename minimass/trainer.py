@@ -96,9 +96,10 @@ def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int, g:
         return clm_batch(examples, lang=task.lang)
     if o == "dae":
         return dae_noise(examples, lang=task.lang, generator=g)
-    if o in ("infill", "span"):  # BART's text infilling, T5's span corruption (notebook 11)
-        return (masking.text_infilling(examples, lang=task.lang, generator=g) if o == "infill" else
-                masking.span_corruption(examples, vocab_size=vocab_size, lang=task.lang, generator=g))
+    if o == "infill":  # BART's text infilling (notebook 11)
+        return masking.text_infilling(examples, lang=task.lang, generator=g)
+    if o == "span":  # T5's span corruption (notebook 11)
+        return masking.span_corruption(examples, vocab_size=vocab_size, lang=task.lang, generator=g)
     return seq2seq_batch(examples, src_lang=task.src_lang, tgt_lang=task.lang)
 
 def batch_loss(model: Seq2Seq, b: Batch, label_smoothing: float = 0.0) -> tuple[Tensor, int]:
