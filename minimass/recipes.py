@@ -1,19 +1,16 @@
 """Recipes the notebooks and the command line call: pre-train (Sec. 3-4.1) and the cached pre-trained checkpoint
-of a recipe, fine-tune (Sec. 4.2-4.4), back-translate (Sec. 4.2), evaluate; and results recorded once per run."""
+of a recipe, fine-tune (Sec. 4.2-4.4), back-translate (Sec. 4.2), evaluate."""
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
 
-from . import data, save_results
+from . import data
 from .metrics import bleu, chrf
 from .model import Seq2Seq, build_model
 from .search import translate
@@ -155,20 +152,3 @@ def latest(path: str | Path) -> Path:
     if not (found := [path] if (path / "state.pt").exists() else checkpoints(path)):
         raise FileNotFoundError(f"no checkpoint in {path} (expected {path}/step_*/state.pt)")
     return found[0]
-
-def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0, recipe: dict | None = None,
-             **info) -> dict:
-    """``fn()``'s results, measured once per (``name``, ``recipe``, preset, seed) and recorded by
-    :func:`minimass.save_results` as ``results/NAME/RECIPE.PRESET.json`` with the wall time; a recorded result
-    is loaded instead, and said so (never at ``smoke``), so a long notebook can run in pieces."""
-    key = "_".join(f"{k}={v}" for k, v in sorted({**(recipe or {}), "seed": seed}.items()))
-    key = f"{name}/{re.sub(r'[^A-Za-z0-9_=.,+-]+', '-', key)}"
-    path = Path(__file__).resolve().parents[1] / "results" / f"{key}.{preset_name}.json"
-    if preset_name != "smoke" and path.exists():
-        rec = json.loads(path.read_text())
-        print(f"loaded results/{key}.{preset_name}.json (measured {rec.get('date', '?')}, commit {rec.get('commit')})")
-        return rec["results"]
-    t0 = time.time()
-    results = fn()
-    save_results(key, results, preset_name, seed, recipe=recipe or {}, wall_s=round(time.time() - t0, 1), **info)
-    return results

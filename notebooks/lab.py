@@ -1,0 +1,208 @@
+"""The experiment notebooks' shared bench (05-11): record each run once, score generated text against trivial
+baselines, and call every verdict by one rule. It sits beside the notebooks, not in the package: recording and
+statistics are how the lessons report, not ideas of the paper. The notebooks ``import lab`` (they run in this
+folder); scripts and tests put this folder on ``sys.path`` first.
+
+The one rule (:func:`compare`): Welch's t-test over seeds, two-sided, at ``ALPHA`` = 0.05. A claim "A beats B"
+is ``reproduced`` when A is better and p < 0.05, ``not reproduced`` when B is better and p < 0.05, ``undecided``
+otherwise, and ``at floor`` when it rests on a generation metric at its floor for every system compared
+(:func:`at_floor`): there the metric cannot tell the systems apart, whatever its p-value. A claim made of several
+comparisons is ``partly`` reproduced when some but not all of them are (:func:`overall`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import re
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from statistics import mean, variance
+
+import minimass
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository: results/ lives here
+ALPHA = 0.05
+VERDICTS = ("reproduced", "partly", "not reproduced", "at floor", "undecided")
+FLOORS = {"bleu": 1.0, "rouge2": 1.0}  # generation metrics (x 100) and the value under which they are at floor
+MIN_DISTINCT = 0.2  # outputs that hardly depend on the input: distinct outputs under 20% of test inputs
+
+
+# Recording: one JSON per run, reloaded instead of re-run (EXPERIMENTS: "Runs that take long").
+
+def save_results(name: str, results: dict, preset_name: str, seed: int = 0, **info) -> Path:
+    """Write measured numbers with what produced them (preset, seed, data and package versions, commit, date) as
+    JSON to ``results/NAME.PRESET.json`` (``name`` may hold a folder). ``smoke`` runs (CI) write to a temporary
+    folder, so tests never touch the working tree."""
+    import torch
+
+    from minimass.data import SOURCES
+    root = ROOT / "results"
+    git = subprocess.run("git rev-parse --short HEAD".split(), cwd=ROOT, text=True, capture_output=True)
+    if preset_name == "smoke" or not root.is_dir():
+        root = Path(tempfile.mkdtemp(prefix="minimass-results-"))
+    path = root / f"{name}.{preset_name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"name": name, "preset": preset_name, "seed": seed, "results": results, **info,
+              "commit": git.stdout.strip() or None, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "data_versions": {s.name: s.files[0].name for s in SOURCES.values() if s.kind == "offline"},
+              "versions": {"minimass": minimass.__version__, "torch": torch.__version__,
+                           "python": platform.python_version()}}
+    path.write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")
+    return path
+
+
+def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0, recipe: dict | None = None,
+             **info) -> dict:
+    """``fn()``'s results, measured once per (``name``, ``recipe``, preset, seed) and recorded by
+    :func:`save_results` as ``results/NAME/RECIPE.PRESET.json`` with the wall time. A recorded result is loaded
+    instead, and said so (never at ``smoke``), so that a long notebook can run in pieces."""
+    key = "_".join(f"{k}={v}" for k, v in sorted({**(recipe or {}), "seed": seed}.items()))
+    key = f"{name}/{re.sub(r'[^A-Za-z0-9_=.,+-]+', '-', key)}"
+    path = ROOT / "results" / f"{key}.{preset_name}.json"
+    if preset_name != "smoke" and path.exists():
+        rec = json.loads(path.read_text())
+        print(f"loaded results/{key}.{preset_name}.json (measured {rec.get('date', '?')}, commit {rec.get('commit')})")
+        return rec["results"]
+    t0 = time.time()
+    results = fn()
+    save_results(key, results, preset_name, seed, recipe=recipe or {}, wall_s=round(time.time() - t0, 1), **info)
+    return results
+
+
+# Statistics: one test, one set of verdicts.
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny, c, d = 1e-300, 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= c * d
+        if abs(c * d - 1.0) < 1e-14:
+            break
+    return h
+
+
+def betainc(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b), for x in [0, 1]."""
+    if x <= 0.0 or x >= 1.0:
+        return 0.0 if x <= 0.0 else 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def welch(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float]:
+    """Welch's unequal-variance t-test: ``(t, degrees of freedom, two-sided p)``. Needs two values per side.
+    Two constant samples give p = 1 when their means are equal and p = 0 when they differ."""
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"Welch's t-test needs at least 2 values per system, got {len(a)} and {len(b)}")
+    va, vb = variance(a) / len(a), variance(b) / len(b)
+    diff = mean(a) - mean(b)
+    if va + vb == 0.0:
+        return (0.0, math.inf, 1.0) if diff == 0 else (math.copysign(math.inf, diff), math.inf, 0.0)
+    t = diff / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return t, df, betainc(df / 2.0, 0.5, df / (df + t * t))
+
+
+def compare(a_per_seed: Sequence[float], b_per_seed: Sequence[float], lower_is_better: bool,
+            floor: bool = False) -> dict:
+    """The one comparison of every notebook: does system A (the one the paper favours) beat system B?
+    ``{"delta": mean(A) - mean(B), "p": Welch's two-sided p over seeds (None under 2 seeds a side),
+    "verdict": one of VERDICTS}``; ``floor=True`` (see :func:`at_floor`) gives ``at floor`` whatever the numbers.
+
+    >>> compare([1.0, 2.0, 3.0], [4.0, 5.0, 6.0], lower_is_better=True)["verdict"]
+    'reproduced'
+    """
+    a, b = [float(x) for x in a_per_seed], [float(x) for x in b_per_seed]
+    if not a or not b:
+        raise ValueError(f"compare needs values for both systems, got {len(a)} and {len(b)}")
+    delta = mean(a) - mean(b)
+    p = welch(a, b)[2] if len(a) > 1 and len(b) > 1 else None
+    gain = -delta if lower_is_better else delta
+    if floor:
+        verdict = "at floor"
+    elif p is None or p >= ALPHA or gain == 0:
+        verdict = "undecided"
+    else:
+        verdict = "reproduced" if gain > 0 else "not reproduced"
+    return {"delta": delta, "p": p, "verdict": verdict}
+
+
+def overall(verdicts: Sequence[str]) -> str:
+    """One verdict for a claim made of several comparisons (sizes, directions, tasks): ``reproduced`` when every
+    one is, ``partly`` when some are, else ``not reproduced`` when some go the other way, else ``undecided`` when
+    some could not be decided, else ``at floor``."""
+    vs = set(verdicts)
+    if not vs or vs - set(VERDICTS):
+        raise ValueError(f"verdicts must be a non-empty list from {VERDICTS}, got {list(verdicts)}")
+    if vs == {"reproduced"}:
+        return "reproduced"
+    for v in ("reproduced", "not reproduced", "undecided"):
+        if v in vs:
+            return "partly" if v == "reproduced" else v
+    return "at floor"
+
+
+def distinct(outputs: Sequence[str]) -> int:
+    """How many different outputs a system wrote (a model that ignores its input writes few)."""
+    return len(set(outputs))
+
+
+def at_floor(measure: str, value: float, outputs: Sequence[str] | None = None) -> bool:
+    """Whether one system's score is at the floor of a generation metric: BLEU < 1 or ROUGE-2 < 1 (``measure`` in
+    ``FLOORS``), or outputs that hardly depend on the input (distinct outputs under 20% of them). Perplexity,
+    chrF and the other measures have no floor here: ``at_floor("ppl", 900.0) -> False``."""
+    if outputs is not None and len(outputs) and distinct(outputs) < MIN_DISTINCT * len(outputs):
+        return True
+    return measure in FLOORS and value < FLOORS[measure]
+
+
+def trivial_baselines(sources: Sequence[str], train_targets: Sequence[str]) -> dict[str, list[str]]:
+    """The two outputs every task table shows beside its systems: ``copy`` (each source as its own output) and
+    ``constant`` (the most frequent training target, for every input)."""
+    if not train_targets:
+        raise ValueError("trivial_baselines needs the training targets")
+    top = Counter(train_targets).most_common(1)[0][0]
+    return {"copy": list(sources), "constant": [top] * len(sources)}
+
+
+def claim(text: str, where: str, measure: str, verdict: str, delta: float | None = None, p: float | None = None,
+          seeds: int = 1, varied: str = "fine-tuning") -> dict:
+    """One entry of a summary record's ``claims``, the fixed schema that ``scripts/results_table.py`` renders:
+    ``claim`` (the paper's claim, in a line), ``where`` (its table or figure), ``measure``, ``verdict`` (from
+    VERDICTS), ``delta`` (favoured minus other system), ``p``, and ``seeds``: how many, and what they varied."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict {verdict!r} is not one of {VERDICTS}")
+    return {"claim": text, "where": where, "measure": measure, "verdict": verdict,
+            "delta": None if delta is None else round(float(delta), 4),
+            "p": None if p is None else round(float(p), 4), "seeds": {"n": int(seeds), "varied": varied}}
+
+
+# Scoring a model on pairs.
+
+def pair_ppl(model, tok, pairs: Sequence[tuple[str, str]], src: str, tgt: str, max_tokens: int = 2000) -> float:
+    """Perplexity of the real targets of ``pairs`` given their sources (teacher-forced), after the paper's
+    175-token filter (Sec. 4.1), as each fine-tuning run's validation computes it."""
+    from minimass.recipes import _pairs
+    from minimass.tokenizer import lang_id
+    from minimass.trainer import Task, TrainConfig, valid_perplexity
+    ids = _pairs(tok, pairs, src, tgt, "ppl")
+    if not ids:
+        raise ValueError(f"pair_ppl: none of the {len(pairs)} pairs is short enough to score")
+    task = Task("mt", ids, lang=lang_id(tgt), src_lang=lang_id(src), valid=ids)
+    return valid_perplexity(model.eval(), task, TrainConfig(max_tokens=max_tokens))

