@@ -206,3 +206,46 @@ def pair_ppl(model, tok, pairs: Sequence[tuple[str, str]], src: str, tgt: str, m
         raise ValueError(f"pair_ppl: none of the {len(pairs)} pairs is short enough to score")
     task = Task("mt", ids, lang=lang_id(tgt), src_lang=lang_id(src), valid=ids)
     return valid_perplexity(model.eval(), task, TrainConfig(max_tokens=max_tokens))
+
+
+def score_outputs(hyps: Sequence[str], refs: Sequence[str], measure: str = "bleu") -> dict:
+    """A system's test outputs scored for a task table: BLEU and chrF (translation) or ROUGE-1/2/L (``measure``
+    ``"rouge"``), with the distinct-output count and whether the outputs are at floor (:func:`at_floor`)."""
+    from minimass.metrics import bleu, chrf, rouge
+    if measure == "rouge":
+        out = rouge(list(hyps), list(refs))
+        floor = at_floor("rouge2", out["rouge2"], hyps)
+    else:
+        out = {"bleu": bleu(list(hyps), list(refs))["score"], "chrf": chrf(list(hyps), list(refs))["score"]}
+        floor = at_floor("bleu", out["bleu"], hyps)
+    return {**out, "distinct": distinct(hyps), "n": len(hyps), "at_floor": floor}
+
+
+def nmt_record(name: str, system: str, init, tok, src: str, tgt: str, n_train: int | None, seed: int,
+               preset_name: str, ft: dict, n_test: int | None, beam: int, pretrain: str) -> dict:
+    """Low-resource NMT (Sec. 4.2) as notebook 06 runs it, recorded once by :func:`run_once`: fine-tune ``system``
+    (``init``: a pre-trained checkpoint, or None for no pre-training, with the same tokenizer ``tok``) on
+    ``n_train`` Bible pairs (None: all) until validation perplexity stops improving (``ft``: TrainConfig overrides
+    with ``patience``), then translate ``n_test`` Matthew verses with the best checkpoint."""
+    from minimass import data
+    from minimass.recipes import finetune, runs_dir
+    from minimass.search import translate
+    from minimass.trainer import load_checkpoint, read_log
+
+    recipe = {"system": system, "dir": f"{src}-{tgt}", "n_train": n_train or "all", "pretrain": pretrain,
+              "max_steps": ft["max_steps"], "patience": ft["patience"], "max_tokens": ft["max_tokens"], "beam": beam}
+
+    def run() -> dict:
+        run_dir = runs_dir() / f"{name[:2]}_{system}_{src}-{tgt}_n{n_train or 'all'}_t{ft['max_tokens']}" \
+                               f"_p{ft['patience']}_{preset_name}_seed{seed}"
+        key = f"valid_ppl/mt-{src}-{tgt}"
+        trainer = finetune(run_dir, init, src, tgt, n_train=n_train, preset_name=preset_name, seed=seed,
+                           train_overrides={**ft, "best": key, "keep": 1}, tokenizer=tok)
+        model = load_checkpoint(run_dir / "best")[0]
+        test = data.parallel(src, tgt).test[:n_test]
+        hyps = translate(model, tok, [p[0] for p in test], src, tgt, beam=beam)
+        return {**score_outputs(hyps, [p[1] for p in test]), **trainer.summary(), "valid_ppl": trainer.best,
+                "warmup": trainer.cfg.warmup, "curve": [(r["step"], r[key]) for r in read_log(run_dir) if key in r],
+                "hyps": hyps}
+
+    return run_once(name, run, preset_name, seed, recipe)
