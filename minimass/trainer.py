@@ -345,9 +345,12 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self) -> dict:
-        """Validation perplexity per task (fixed masking seed), plus ``validate(model)`` metrics."""
+        """Validation perplexity per task (fixed masking seed), their geometric mean ``valid_ppl`` when there are
+        several, plus ``validate(model)`` metrics."""
         self.model.eval()  # a bt task's valid examples are real (src, tgt) pairs
         out = {f"valid_ppl/{t.name}": valid_perplexity(self.model, t, self.cfg) for t in self.tasks if t.valid}
+        if len(out) > 1:  # one number to select on over several tasks (both directions of back-translation)
+            out["valid_ppl"] = math.exp(sum(map(math.log, out.values())) / len(out))  # their geometric mean
         if self.validate is not None:
             out.update(self.validate(self.model))
         self.model.train()

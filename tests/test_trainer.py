@@ -306,3 +306,12 @@ def test_early_stopping_resumes_exactly_after_sigkill(tmp_path):
         a = load_file(tmp_path / "ref" / folder / "model.safetensors")
         b = load_file(tmp_path / "run" / folder / "model.safetensors")
         assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_several_tasks_give_one_mean_perplexity_to_select_on(tmp_path):
+    tasks = [Task("mass", counting(80), lang=0, name="a", valid=counting(20, seed=3)),
+             Task("mass", counting(80, seed=1), lang=1, name="b", valid=counting(20, seed=4))]
+    out = Trainer(tiny_model(), tasks, cfg(max_steps=2), tmp_path).evaluate()
+    assert out["valid_ppl"] == pytest.approx(math.sqrt(out["valid_ppl/a"] * out["valid_ppl/b"]))
+    one = Trainer(tiny_model(), tasks[:1], cfg(max_steps=2), tmp_path / "one").evaluate()
+    assert set(one) == {"valid_ppl/a"}
