@@ -249,3 +249,39 @@ def nmt_record(name: str, system: str, init, tok, src: str, tgt: str, n_train: i
                 "hyps": hyps}
 
     return run_once(name, run, preset_name, seed, recipe)
+
+
+def bt_record(name: str, system: str, init, tok, pair: tuple[str, str], seed: int, preset_name: str, bt: dict,
+              n_test: int | None, pretrain: str, validate: Callable | None = None,
+              extra: Callable | None = None) -> dict:
+    """Unsupervised NMT (Sec. 4.2) as notebooks 05 and 10 run it, recorded once by :func:`run_once`: back-translate
+    from ``init`` (a checkpoint, or None: random weights with tokenizer ``tok``) in both directions until the
+    geometric-mean perplexity of the real validation pairs stops improving (``bt``: TrainConfig overrides with
+    ``patience``); then score the best checkpoint on ``n_test`` Matthew pairs each way: greedy BLEU, chrF, distinct
+    outputs, and the perplexity of the real translations (``test_ppl``). ``validate(model)`` adds metrics to each
+    validation (curves), ``extra(model)`` to the record."""
+    from minimass import data
+    from minimass.recipes import back_translation, runs_dir
+    from minimass.search import translate
+    from minimass.trainer import load_checkpoint, read_log
+
+    recipe = {"system": system, "pair": "-".join(pair), "pretrain": pretrain, "max_steps": bt["max_steps"],
+              "patience": bt["patience"], "n_test": n_test or "all"}
+
+    def run() -> dict:
+        run_dir = runs_dir() / f"{name[:2]}_bt-{system}_{'-'.join(pair)}_p{bt['patience']}_{preset_name}_seed{seed}"
+        trainer = back_translation(run_dir, init, *pair, preset_name, {**bt, "best": "valid_ppl", "keep": 1}, seed,
+                                   tokenizer=tok, validate=validate)
+        model = load_checkpoint(run_dir / "best")[0].eval()
+        test, out = data.unsupervised(*pair, seed=seed).test[:n_test], {}
+        for src, tgt in (pair, pair[::-1]):
+            i, j = pair.index(src), pair.index(tgt)
+            hyps = translate(model, tok, [p[i] for p in test], src, tgt, beam=1)
+            out[f"{src}-{tgt}"] = {**score_outputs(hyps, [p[j] for p in test]), "hyps": hyps,
+                                   "test_ppl": pair_ppl(model, tok, [(p[i], p[j]) for p in test], src, tgt)}
+        log = read_log(run_dir)
+        return {**out, **(extra(model) if extra else {}), **trainer.summary(), "warmup": trainer.cfg.warmup,
+                "curve": [r for r in log if "valid_ppl" in r],
+                "train_s": sum(r["tokens"] / r["tok_s"] for r in log if r.get("tok_s"))}
+
+    return run_once(name, run, preset_name, seed, recipe)
