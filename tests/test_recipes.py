@@ -1,6 +1,8 @@
-"""The shared pieces of the experiment notebooks: the cached pre-trained checkpoint of a recipe, per-run result
-records, and the paired bootstrap (EXPERIMENTS.md)."""
+"""The recipes the notebooks share: the cached pre-trained checkpoint of a recipe, fine-tuning on each corpus,
+the paired bootstrap; and the notebooks' early-stopped run records (notebooks/lab.py)."""
 
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -82,3 +84,22 @@ def test_paired_bootstrap_tells_a_clear_winner():
     assert tie["system"] == pytest.approx(tie["baseline"]) and tie["p_value"] > 0.2
     with pytest.raises(ValueError, match="pair up"):
         paired_bootstrap(good, good[:-1], refs)
+
+
+def test_lab_records_runs_that_stop_early_and_say_why(runs, monkeypatch, tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notebooks"))
+    import lab
+
+    monkeypatch.setattr(lab, "ROOT", tmp_path)  # smoke writes no record anyway; nothing may land in the tree
+    ckpt = recipes.pretrained(preset_name="smoke", steps=2)
+    tok = load_checkpoint(ckpt)[1]
+    ft = {"max_steps": 12, "eval_every": 2, "save_every": 2, "max_tokens": 600, "warmup": 1, "patience": 2,
+          "progress": False}
+    for system, init in (("mass", ckpt), ("random", None)):
+        r = lab.nmt_record("06_x", system, init, tok, "en", "fr", 40, 0, "smoke", ft, 6, 1, ckpt.parent.name)
+        assert r["stopped"] in ("converged", "budget") and r["best_step"] <= r["last_step"] <= 12
+        assert r["best_step"] == min(r["curve"], key=lambda c: c[1])[0] and r["n"] == len(r["hyps"]) == 6
+        assert r["stopped"] == "budget" or r["last_step"] - r["best_step"] == 2 * ft["patience"]
+    b = lab.bt_record("05_x", "mass", ckpt, tok, ("en", "fr"), 0, "smoke", {**ft, "max_steps": 4}, 5, ckpt.parent.name)
+    assert {"en-fr", "fr-en", "best_step", "last_step", "stopped"} <= set(b) and b["last_step"] <= 4
+    assert b["en-fr"]["test_ppl"] > 1 and len(b["fr-en"]["hyps"]) == 5
