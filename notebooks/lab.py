@@ -195,14 +195,18 @@ def claim(text: str, where: str, measure: str, verdict: str, delta: float | None
 
 # Scoring a model on pairs.
 
-def pair_ppl(model, tok, pairs: Sequence[tuple[str, str]], src: str, tgt: str, max_tokens: int = 2000) -> float:
-    """Perplexity of the real targets of ``pairs`` given their sources (teacher-forced), after the paper's
-    175-token filter (Sec. 4.1), as each fine-tuning run's validation computes it."""
+def scorable(tok, pairs: Sequence[tuple[str, str]], src: str, tgt: str) -> list[tuple[list[int], list[int]]]:
+    """``pairs`` as token ids, without those over the paper's 175-token limit (Sec. 4.1), as fine-tuning keeps them."""
     from minimass.recipes import _pairs
+    return _pairs(tok, pairs, src, tgt, "ppl")
+
+
+def pair_ppl(model, tok, pairs: Sequence[tuple[str, str]], src: str, tgt: str, max_tokens: int = 2000) -> float:
+    """Perplexity of the real targets of ``pairs`` given their sources (teacher-forced), over the :func:`scorable`
+    pairs, as each fine-tuning run's validation computes it. The one such function of every notebook."""
     from minimass.tokenizer import lang_id
     from minimass.trainer import Task, TrainConfig, valid_perplexity
-    ids = _pairs(tok, pairs, src, tgt, "ppl")
-    if not ids:
+    if not (ids := scorable(tok, pairs, src, tgt)):
         raise ValueError(f"pair_ppl: none of the {len(pairs)} pairs is short enough to score")
     task = Task("mt", ids, lang=lang_id(tgt), src_lang=lang_id(src), valid=ids)
     return valid_perplexity(model.eval(), task, TrainConfig(max_tokens=max_tokens))
