@@ -60,8 +60,7 @@ def pretrained(objectives: Sequence[str] = ("mass",), langs: Sequence[str] = ("e
     trained only when missing from :func:`runs_dir` and resumed when interrupted. A finished run of the same recipe
     with fewer steps is continued rather than redone: its batches and schedule do not depend on ``max_steps``."""
     steps = steps or PRETRAIN_STEPS[preset_name]
-    name = f"{'+'.join(objectives)}_{'-'.join(langs)}" + (f"_k{k:g}_{mode}" if "mass" in objectives else "")
-    name, run = f"{name}_{preset_name}_seed{seed}", runs_dir()
+    name, run = recipe_name(objectives, langs, k, mode, preset_name, seed), runs_dir()
     final = run / f"{name}_{steps}" / f"step_{steps:07d}"
     if not final.exists():
         if not checkpoints(final.parent):
@@ -74,6 +73,12 @@ def pretrained(objectives: Sequence[str] = ("mass",), langs: Sequence[str] = ("e
         pretrain(final.parent, preset_name, langs, objectives, None, {"max_steps": steps, "mask_ratio": k,
                                                                       "mask_mode": mode}, seed)
     return final
+
+def recipe_name(objectives: Sequence[str] = ("mass",), langs: Sequence[str] = ("en", "fr"), k: float = 0.5,
+                mode: str = "mass", preset_name: str = "cpu", seed: int = 0) -> str:
+    """The run-cache name of a pre-training recipe; :func:`pretrained` keeps its runs in ``NAME_STEPS`` folders."""
+    name = f"{'+'.join(objectives)}_{'-'.join(langs)}" + (f"_k{k:g}_{mode}" if "mass" in objectives else "")
+    return f"{name}_{preset_name}_seed{seed}"
 
 def _train(run_dir: str | Path, preset_name: str, model: Seq2Seq | None, tasks: list[Task], tok: Tokenizer, seed: int,
            model_overrides: dict | None, train_overrides: dict | None, validate=None) -> Trainer:

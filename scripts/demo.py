@@ -7,35 +7,35 @@ Matthew verses, and three translations side by side. Whatever it measures is pri
 
     .venv/bin/python scripts/demo.py [--run runs/demo] [--pretrain-steps 200] [--finetune-steps 100]
 
-A MASS checkpoint is reused when one exists: notebook 04's (``$MINIMASS_RUNS/pretrain-cpu``, by default
-``~/.cache/minimass/runs``) or this script's own from an earlier run; otherwise it pre-trains for
-``--pretrain-steps`` steps (resumable: an interrupted demo continues where it stopped).
+The shared MASS checkpoint of the run cache is reused when one exists (``recipes.pretrained``: notebook 04's 1,000
+steps, notebook 05's 5,000, or an earlier demo's; ``$MINIMASS_RUNS``, by default ``~/.cache/minimass/runs``);
+otherwise the demo pre-trains that recipe for ``--pretrain-steps`` steps, which notebook 04 later continues
+(resumable: an interrupted demo continues where it stopped).
 """
 
 import argparse
 import math
-import os
 import time
 from pathlib import Path
 
-from minimass import cli, data
+from minimass import cli, data, recipes
 from minimass.metrics import bleu, chrf
 from minimass.search import translate
-from minimass.trainer import checkpoints, load_checkpoint, read_log
+from minimass.trainer import load_checkpoint, read_log
 
 
-def pretrained(run: Path, steps: int) -> Path:
-    """The newest finished MASS checkpoint: notebook 04's if present, else this demo's (trained if missing)."""
-    shared = Path(os.environ.get("MINIMASS_RUNS", Path.home() / ".cache" / "minimass" / "runs")) / "pretrain-cpu"
-    for folder in (shared, run):
-        found = checkpoints(folder)
-        if found and int(found[0].name[5:]) >= (steps if folder == run else 1):
-            print(f"reusing the MASS checkpoint {found[0]} (step {int(found[0].name[5:])}); not pre-training")
-            return found[0]
-    print(f"no MASS checkpoint found: pre-training {steps} steps in {run} (resumes if interrupted)")
-    cli.pretrain(run, "cpu", train_overrides={"max_steps": steps, "warmup": min(200, steps // 2),
-                                              "eval_every": steps, "save_every": 50})
-    return cli.latest(run)
+def pretrained(steps: int, preset_name: str = "cpu") -> Path:
+    """The shared MASS checkpoint of the run cache (``recipes.pretrained``, as notebooks 04 and 05 leave it): the
+    longest finished run of the recipe if there is one, else one of ``steps`` steps, trained now (resumable)."""
+    name = recipes.recipe_name(preset_name=preset_name)
+    runs = recipes.runs_dir()
+    done = [int(p.name[len(name) + 1:]) for p in runs.glob(f"{name}_*") if p.name[len(name) + 1:].isdigit()]
+    done = [s for s in done if (runs / f"{name}_{s}" / f"step_{s:07d}").exists()]
+    if done:
+        print(f"reusing the shared MASS checkpoint {name}_{max(done)} (step {max(done)}); not pre-training")
+    else:
+        print(f"no MASS checkpoint in {recipes.runs_dir()}: pre-training {steps} steps (resumes if interrupted)")
+    return recipes.pretrained(preset_name=preset_name, steps=max(done) if done else steps)
 
 
 def main() -> None:
@@ -47,7 +47,7 @@ def main() -> None:
     p.add_argument("--test", type=int, default=200, help="held-out Matthew verses to translate")
     args = p.parse_args()
     t0, run = time.time(), Path(args.run)
-    ckpt = pretrained(run / "pretrain", args.pretrain_steps)
+    ckpt = pretrained(args.pretrain_steps)
     tok = load_checkpoint(ckpt)[1]
     n, every = args.finetune_steps, max(args.finetune_steps // 6, 1)
     short = {"max_steps": n, "warmup": min(100, n // 2), "eval_every": every, "save_every": n}
