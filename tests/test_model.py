@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from toy import tiny_model
 
 from minimass.model import MODEL_PRESETS, ModelConfig, Seq2Seq, build_model, override
 from minimass.tokenizer import EOS
@@ -82,8 +83,12 @@ def test_decoder_only_mode(model):
 def test_shared_embeddings_and_presets():
     m = build_model("smoke", vocab_size=1000)
     assert m.cfg.d_model == MODEL_PRESETS["smoke"]["d_model"]
-    tied = sum(p.numel() for p in m.parameters())
-    assert tied == m.num_params()
+    # By hand for the toy model (V=40, d=32, FFN 64, 64 positions, 4 languages): embeddings 40*32 + 64*32 + 4*32,
+    # their LayerNorm 2*32, the output bias 40 (its weights are the token embeddings): 3,560. An attention block has
+    # q, k, v and out projections with biases, 4*(32*32 + 32) = 4,224; an FFN 2*32*64 + 64 + 32 = 4,192. Encoder
+    # layer: attention + FFN + 2 LayerNorms = 8,544; decoder layer: 2 attentions + FFN + 3 LayerNorms = 12,832.
+    assert tiny_model().num_params() == 3560 + 8544 + 12832
+    assert tiny_model(n_enc_layers=2, n_dec_layers=3).num_params() == 3560 + 2 * 8544 + 3 * 12832
     with pytest.raises(ValueError, match="unknown preset"):
         build_model("huge")
     with pytest.raises(KeyError, match="n_layer"):

@@ -75,7 +75,7 @@ def test_every_objective_trains(tmp_path, objective):
     t = Trainer(tiny_model(), [task], cfg(max_steps=25), tmp_path)
     t.train()
     log = [r for r in read_log(tmp_path) if "loss" in r]
-    assert len(log) >= 2 and all(r["loss"] == r["loss"] for r in log)
+    assert len(log) >= 2 and log[-1]["loss"] < log[0]["loss"]  # it learns: the loss falls
     assert checkpoints(tmp_path)[0].name == "step_0000025"
 
 
