@@ -315,3 +315,59 @@ def test_several_tasks_give_one_mean_perplexity_to_select_on(tmp_path):
     assert out["valid_ppl"] == pytest.approx(math.sqrt(out["valid_ppl/a"] * out["valid_ppl/b"]))
     one = Trainer(tiny_model(), tasks[:1], cfg(max_steps=2), tmp_path / "one").evaluate()
     assert set(one) == {"valid_ppl/a"}
+
+
+def test_learning_rate_warms_up_linearly_then_decays_as_inverse_sqrt(tmp_path):
+    t = Trainer(tiny_model(), [Task("mass", counting(50))], cfg(max_steps=12, lr=1e-3, warmup=4), tmp_path)
+    lrs = []
+    for _ in range(12):
+        t.train_step()
+        lrs.append(t.sched.get_last_lr()[0])
+    # after optimizer step s the rate is lr * min((s + 1) / w, sqrt(w / (s + 1))), w = 4
+    assert lrs[:3] == pytest.approx([5e-4, 7.5e-4, 1e-3])
+    assert lrs[3] == pytest.approx(1e-3 * math.sqrt(4 / 5)) and lrs[11] == pytest.approx(1e-3 * math.sqrt(4 / 13))
+
+
+def test_only_the_newest_checkpoints_are_kept(tmp_path):
+    Trainer(tiny_model(), [Task("mass", counting(50))], cfg(max_steps=20, save_every=5, keep=2), tmp_path).train()
+    assert [p.name for p in checkpoints(tmp_path)] == ["step_0000020", "step_0000015"]
+
+
+def test_ctrl_c_saves_a_checkpoint_to_resume_from(tmp_path):
+    t = Trainer(tiny_model(), [Task("mass", counting(50))], cfg(max_steps=50, save_every=100), tmp_path)
+    real = t.train_step
+
+    def step():
+        if t.step == 7:
+            raise KeyboardInterrupt
+        return real()
+
+    t.train_step = step
+    with pytest.raises(KeyboardInterrupt):
+        t.train()
+    assert [p.name for p in checkpoints(tmp_path)] == ["step_0000007"]
+    assert Trainer(tiny_model(), [Task("mass", counting(50))], cfg(max_steps=50), tmp_path).step == 7
+
+
+@pytest.mark.parametrize(("first", "mode"), [("prev", "mass"), ("mask", "discrete"), ("mask", "feed")])
+def test_masking_settings_reach_the_trainer_batches(tmp_path, first, mode):
+    t = Trainer(tiny_model(), [Task("mass", counting(50))], cfg(max_steps=1, mask_first=first, mask_mode=mode),
+                tmp_path)
+    task = t.tasks[0]
+    examples = t.next_examples(task)
+    b = t.build(task, examples, 0)
+    g = torch.Generator().manual_seed(t.cfg.seed * 1_000_003 + 0)
+    from minimass.masking import mass_mask
+    want = mass_mask(examples, 0.5, vocab_size=t.model.cfg.vocab_size, lang=0, mode=mode, first=first, generator=g)
+    assert torch.equal(b.dec_in, want.dec_in) and torch.equal(b.src, want.src)
+    default = mass_mask(examples, 0.5, vocab_size=t.model.cfg.vocab_size, lang=0,
+                        generator=torch.Generator().manual_seed(0))
+    assert not torch.equal(b.dec_in, default.dec_in) or (first, mode) == ("mask", "mass")
+
+
+def test_cpu_bf16_autocast_trains_close_to_fp32(tmp_path):
+    losses = {}
+    for bf16 in (False, True):
+        t = Trainer(tiny_model(), [Task("mass", counting(100))], cfg(max_steps=1, cpu_bf16=bf16), tmp_path / str(bf16))
+        losses[bf16] = t.train_step()["loss"]
+    assert losses[True] != losses[False] and losses[True] == pytest.approx(losses[False], rel=0.02)
