@@ -1,4 +1,4 @@
-"""The ``minimass`` command: help, the source table, overrides, translate from stdin."""
+"""The ``minimass`` command: help, the source table, overrides, translate from stdin, finetune and evaluate."""
 
 import subprocess
 import sys
@@ -79,3 +79,16 @@ def test_translate_reads_stdin_in_order(tmp_path):
     (tmp_path / "run" / "step_0000001" / "model.safetensors").write_bytes(b"not a safetensors file")
     out = run("translate", "--checkpoint", str(tmp_path / "run"), stdin="the cat\n")
     assert out.returncode == 2 and "cannot load checkpoint" in out.stderr and "model.safetensors" in out.stderr
+
+
+def test_finetune_then_evaluate_from_the_command_line(tmp_path):
+    tok = Tokenizer.train(TEXTS, vocab_size=300)
+    save_checkpoint(tmp_path / "pre" / "step_0000001", tiny_model(vocab_size=tok.vocab_size, max_positions=256),
+                    {"step": 1}, tok)
+    out = run("--preset", "smoke", "finetune", "--init", str(tmp_path / "pre"), "--run", str(tmp_path / "ft"),
+              "--n-train", "30", "--train.max_steps=3", "--train.eval_every=3", "--train.progress=false")
+    assert out.returncode == 0, out.stderr
+    assert latest(tmp_path / "ft").name == "step_0000003"
+    out = run("--preset", "smoke", "evaluate", "--checkpoint", str(tmp_path / "ft"), "--n", "4", "--beam", "1")
+    assert out.returncode == 0, out.stderr
+    assert "BLEU" in out.stdout and "chrF" in out.stdout and "nrefs:1" in out.stdout
