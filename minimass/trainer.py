@@ -12,6 +12,8 @@ import json
 import math
 import os
 import shutil
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -383,6 +385,8 @@ class Trainer:
         bar = tqdm(total=cfg.max_steps, initial=self.step, disable=not cfg.progress or self.rank != 0,
                    desc=f"train {self.run_dir.name}", dynamic_ncols=True)
         t0, agg = time.time(), {}  # task -> [summed loss, tokens] since the last log line
+        main = threading.current_thread() is threading.main_thread()  # `kill PID` saves too, as Ctrl-C does
+        old = signal.signal(signal.SIGTERM, signal.default_int_handler) if main else None
         try:
             while self.step < cfg.max_steps and self.stopped != "converged":
                 m = self.train_step()
@@ -414,6 +418,8 @@ class Trainer:
             raise
         finally:
             bar.close()
+            if main:
+                signal.signal(signal.SIGTERM, old)
         return last_eval
 
 def train_config(preset: str = "cpu", overrides: dict | None = None) -> TrainConfig:

@@ -371,3 +371,17 @@ def test_cpu_bf16_autocast_trains_close_to_fp32(tmp_path):
         t = Trainer(tiny_model(), [Task("mass", counting(100))], cfg(max_steps=1, cpu_bf16=bf16), tmp_path / str(bf16))
         losses[bf16] = t.train_step()["loss"]
     assert losses[True] != losses[False] and losses[True] == pytest.approx(losses[False], rel=0.02)
+
+
+def test_sigterm_saves_a_checkpoint_like_ctrl_c(tmp_path):
+    script = SCRIPT.replace('"save_every": 5', '"save_every": 10000')
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path), "100000"],
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (tmp_path / "log.jsonl").exists() and time.time() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=60)[0]
+    assert "interrupted at step" in out and proc.returncode != 0
+    saved = checkpoints(tmp_path)
+    assert len(saved) == 1 and 10 <= int(saved[0].name[5:]) < 100000  # no periodic save came before it
