@@ -12,7 +12,7 @@
 #
 # - **Data.** Bible verse pairs (WEB English, Louis Segond French): training pairs from every book but the gospels, validation Mark, test Matthew.
 # - **Systems.** MASS: the shared en+fr checkpoint of `recipes.pretrained()` (notebook 05's). No pre-training: the same model, tokenizer and everything else, from random weights.
-# - **The ceiling first.** One en->fr run per system on *all* training pairs (the analogue of Fig. 3's 1M point), scored with beam 5: it shows what the `cpu` model can do when trained until it stops improving, before the small sizes ask whether pre-training helps.
+# - **The ceiling first.** One en->fr run per system on *all* training pairs (the analogue of Fig. 3's 1M point), one seed, scored with beam 5: it shows what the `cpu` model can do when trained until it stops improving (capped at 5,000 steps, about 1.5 CPU-hours), before the small sizes ask whether pre-training helps.
 # - **Runs converge.** Every run stops when its validation perplexity (Mark) has not improved for `patience` validations (`TrainConfig.patience`), or at a `max_steps` cap; warm-up is at most 10% of the shortest run the rule allows. Each record keeps `best_step`, `last_step` and `stopped` ("converged", or "budget" when the cap came first). The best checkpoint is tested, as the paper's model selection.
 # - **Sizes and seeds.** Three training sizes, 3 seeds each; each seed draws its own subset, batches and dropout, and both systems get the same ones. The seeds vary fine-tuning only: MASS is pre-trained once. To fit about 5 CPU-hours at `cpu`, the grid runs en->fr only (fr->en is cut); at `gpu` it runs all six directions.
 # - **One rule for verdicts** (`notebooks/lab.py`): Welch's t-test over seeds at p < 0.05, and "at floor" when a claim rests on BLEU < 1 (or outputs that hardly depend on the input) for every system compared.
@@ -34,7 +34,7 @@ SIZES = {"smoke": dict(sizes=[100, 300], seeds=[0, 1], pairs=[("en", "fr")], n_t
          "cpu": dict(sizes=[300, 1500, 7500], seeds=[0, 1, 2], pairs=[("en", "fr")], n_test=200, beam=1,
                      ft={"max_steps": 3000, "eval_every": 100, "save_every": 100, "max_tokens": 2000, "warmup": 40,
                          "patience": 3},
-                     ceiling=dict(ft={"max_steps": 8000, "eval_every": 500, "save_every": 500, "max_tokens": 2000,
+                     ceiling=dict(ft={"max_steps": 5000, "eval_every": 500, "save_every": 500, "max_tokens": 2000,
                                       "warmup": 200, "patience": 3}, n_test=500, beam=5)),
          "gpu": dict(sizes=[10000, 100000, None], seeds=[0, 1, 2], n_test=None, beam=5,
                      pairs=[(a, b) for x in ("fr", "de", "ro") for a, b in (("en", x), (x, "en"))],
