@@ -122,10 +122,18 @@ def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: 
             target.append([s[t] if t in fragment else PAD for t in pos])
         else:
             pos, masked = where, set(where)
-            dec_in.append([(s[t - 1] if t else BOS) if t - 1 in masked or first == "prev" else MASK for t in where])
+            dec_in.append([decoder_input(s, t, masked, first) for t in where])
             target.append([s[t] for t in where])
         positions.append(pos)
     return Batch(pad(src), pad(dec_in), pad(target), pad(positions, 0), lang, lang)
+
+def decoder_input(s: Sequence[int], t: int, masked: set[int], first: str = "mask") -> int:
+    """What the decoder reads at masked position ``t`` of sentence ``s`` when it predicts s[t] (Sec. 3.2, Fig. 1)."""
+    if t - 1 in masked:  # inside the fragment: the previous fragment token, the paper's teacher forcing
+        return s[t - 1]
+    if first == "prev":  # the official code at the fragment's start: the real token before it (<s> at t = 0)
+        return s[t - 1] if t else BOS
+    return MASK  # the paper at the fragment's start (and at a lone Discrete position): [M]
 
 def mlm_mask(seqs: Sequence[Sequence[int]], p: float = 0.15, *, vocab_size: int, lang: int = 0,
              probs: Sequence[float] = (0.8, 0.1, 0.1), generator: torch.Generator | None = None) -> Batch:

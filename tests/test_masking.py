@@ -6,6 +6,7 @@ import torch
 from minimass.masking import (
     clm_batch,
     dae_noise,
+    decoder_input,
     fragment_length,
     mass_mask,
     mlm_mask,
@@ -217,3 +218,11 @@ def test_text_infilling_rejects_spans_outside(spans):
 def test_span_corruption_rejects_bad_spans(spans):
     with pytest.raises(ValueError, match=r"spans\[0\]"):
         span_corruption([X6], vocab_size=V, spans=[spans])
+
+
+def test_decoder_input_rule_case_by_case():
+    s, masked = [7, 8, 9, 10], {1, 2}  # the fragment is x1 x2
+    assert decoder_input(s, 2, masked) == 8  # inside the fragment: the previous fragment token
+    assert decoder_input(s, 1, masked) == MASK  # its first position: [M] (the paper)
+    assert decoder_input(s, 1, masked, first="prev") == 7  # or the real token before it (the official code)
+    assert decoder_input(s, 0, {0}, first="prev") == BOS  # which is <s> at the sentence start
