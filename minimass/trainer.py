@@ -366,7 +366,9 @@ class Trainer:
 
     def _select(self, metrics: dict) -> None:
         """Model selection on validation (Sec. 4.2: the best model on the development set) and early stopping."""
-        if metrics.get(self.cfg.best, math.inf) < self.best:
+        if self.cfg.best not in metrics:
+            raise ValueError(f"train.best={self.cfg.best!r} is not a validation metric; they are: {', '.join(metrics)}")
+        if metrics[self.cfg.best] < self.best:
             self.best, self.best_step, self.stale = metrics[self.cfg.best], self.step, 0
             self.save("best")
         else:

@@ -385,3 +385,10 @@ def test_sigterm_saves_a_checkpoint_like_ctrl_c(tmp_path):
     assert "interrupted at step" in out and proc.returncode != 0
     saved = checkpoints(tmp_path)
     assert len(saved) == 1 and 10 <= int(saved[0].name[5:]) < 100000  # no periodic save came before it
+
+
+def test_selecting_on_a_metric_validation_lacks_is_an_error(tmp_path):
+    t = Trainer(tiny_model(), [Task("mass", counting(50), valid=counting(10, seed=4))],
+                cfg(max_steps=4, eval_every=2, best="valid_ppl/typo", patience=2), tmp_path)
+    with pytest.raises(ValueError, match="'valid_ppl/typo' is not a validation metric; they are: valid_ppl/mass-0"):
+        t.train()
