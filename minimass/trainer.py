@@ -17,6 +17,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,7 @@ class TrainConfig:
     betas: tuple = (0.9, 0.98)  # Adam betas (XLM)
     warmup: int = 4000          # linear warm-up steps, then inverse-sqrt decay
     max_steps: int = 10000      # optimizer steps to run
+    max_time: float = 0.0       # seconds of training after which a run stops as at max_steps (0: no limit)
     max_tokens: int = 3000      # tokens per batch per GPU (Sec. 4.1)
     accum: int = 1              # batches accumulated per optimizer step
     clip: float = 1.0           # gradient-norm clipping (0 = off)
@@ -61,6 +63,8 @@ class TrainConfig:
     bf16: bool = True           # bf16 autocast on CUDA
     cpu_bf16: bool = False      # bf16 autocast on CPU: fast only with AVX512-BF16 or AMX (see bench/README.md)
     progress: bool = True       # tqdm bar
+    prefetch: bool = True       # build the next step's batches in a background thread (not bt: it needs the model)
+    compile: bool = False       # torch.compile the encoder and decoder passes (bucketed lengths: few recompiles)
 
 TRAIN_PRESETS: dict[str, dict] = {
     "smoke": dict(lr=1e-3, warmup=20, max_steps=60, max_tokens=1000, log_every=10, eval_every=30, save_every=30),
@@ -218,28 +222,37 @@ class Trainer:
         self.rank, self.world = (dist.get_rank(), dist.get_world_size()) if self.ddp else (0, 1)
         self.device = pick_device(cfg.device)
         self.model = model.to(self.device)
-        self.opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=tuple(cfg.betas))
+        fused = self.device.type == "cuda"  # one kernel for the whole update
+        self.opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=tuple(cfg.betas), fused=fused)
+        if cfg.compile:
+            model.encode, model.decode = torch.compile(model.encode), torch.compile(model.decode)
         w = max(cfg.warmup, 1)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: min((s + 1) / w, math.sqrt(w / (s + 1))))
         self.step, self.best = 0, math.inf  # best: the lowest value of cfg.best so far
         self.best_step, self.stale, self.stopped = 0, 0, ""  # stale: validations since the best; stopped: why
         self.pos = {t.name: [0, 0] for t in self.tasks}   # task -> [epoch, batch index]
         self._order: dict[str, tuple[int, list]] = {}
+        self._pool, self._ahead = None, None  # the prefetch thread, and (key, future) of the batches it builds
         self.log_path = self.run_dir / "log.jsonl"
         self.resume()
 
-    def next_examples(self, task: Task) -> list:
-        """The task's next global batch of examples; advances its (epoch, index) position."""
-        epoch, i = self.pos[task.name]
+    def examples_at(self, task: Task, pos: list) -> tuple[list, list]:
+        """The task's global batch of examples at position ``pos`` = [epoch, index], and the position after it."""
+        epoch, i = pos
         if self._order.get(task.name, (None,))[0] != epoch:
             seed = self.cfg.seed * 1_000_003 + epoch * 7919 + sum(map(ord, task.name))
             self._order[task.name] = (epoch, batch_indices([example_len(x) for x in task.data],
                                                            self.cfg.max_tokens * self.world, seed))
         order = self._order[task.name][1]
-        self.pos[task.name] = [epoch + (i + 1 == len(order)), (i + 1) % len(order)]
-        return [task.data[j] for j in order[i]]
+        return [task.data[j] for j in order[i]], [epoch + (i + 1 == len(order)), (i + 1) % len(order)]
+
+    def next_examples(self, task: Task) -> list:
+        """The task's next global batch of examples; advances its (epoch, index) position."""
+        examples, self.pos[task.name] = self.examples_at(task, self.pos[task.name])
+        return examples
 
     def build(self, task: Task, examples: list, step: int) -> Batch:
+        """The batch of ``step`` from ``examples``, on the CPU: its masking depends on (seed, step) alone."""
         g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + step)
         if task.objective == "bt":
             examples = self.back_translate(task, examples)
@@ -248,7 +261,15 @@ class Trainer:
             rows = {k: getattr(b, k) for k in ("src", "dec_in", "target", "positions")}
             b = Batch(**{k: v[self.rank:: self.world] if v is not None else None for k, v in rows.items()},
                       src_lang=b.src_lang, tgt_lang=b.tgt_lang)
-        return b.to(self.device)
+        return b.pin_memory() if self.device.type == "cuda" else b
+
+    def step_batches(self, task: Task, step: int, pos: list) -> tuple[list[Batch], list]:
+        """The ``accum`` CPU batches of optimizer step ``step`` read from ``pos``, and the position after them."""
+        batches = []
+        for micro in range(self.cfg.accum):
+            examples, pos = self.examples_at(task, pos)
+            batches.append(self.build(task, examples, step * self.cfg.accum + micro))
+        return batches, pos
 
     @torch.no_grad()
     def back_translate(self, task: Task, sents: list) -> list:
@@ -319,8 +340,18 @@ class Trainer:
         self.model.train()
         self.opt.zero_grad(set_to_none=True)
         amp = self.cfg.bf16 if self.device.type == "cuda" else self.cfg.cpu_bf16 and self.device.type == "cpu"
-        batches = [self.build(task, self.next_examples(task), self.step * self.cfg.accum + micro)
-                   for micro in range(self.cfg.accum)]
+        t0, key = time.perf_counter(), (self.step, task.name, tuple(self.pos[task.name]))
+        if self._ahead and self._ahead[0] == key:  # built in the background while the last step ran
+            batches, self.pos[task.name] = self._ahead[1].result()
+        else:
+            batches, self.pos[task.name] = self.step_batches(task, self.step, self.pos[task.name])
+        nxt, self._ahead = self.tasks[(self.step + 1) % len(self.tasks)], None
+        if self._pool and nxt.objective != "bt" and self.step + 1 < self.cfg.max_steps:  # off the critical path
+            pos = list(self.pos[nxt.name])
+            self._ahead = ((self.step + 1, nxt.name, tuple(pos)),
+                           self._pool.submit(self.step_batches, nxt, self.step + 1, pos))
+        wait = time.perf_counter() - t0  # seconds this step waited for its batches
+        batches = [b.to(self.device, non_blocking=True) for b in batches]
         n_tok = self.all_sum(sum(b.n_tokens for b in batches))  # predicted tokens of the whole step
         loss_sum = 0.0
         for b in batches:
@@ -343,7 +374,8 @@ class Trainer:
         self.opt.step()
         self.sched.step()
         self.step += 1
-        return {"task": task.name, "loss": loss_sum / max(n_tok, 1), "tokens": n_tok, "gnorm": float(gnorm)}
+        return {"task": task.name, "loss": loss_sum / max(n_tok, 1), "tokens": n_tok, "gnorm": float(gnorm),
+                "wait_s": wait}
 
     @torch.no_grad()
     def evaluate(self) -> dict:
@@ -360,7 +392,7 @@ class Trainer:
 
     def summary(self) -> dict:
         """How the run ended: ``best`` (the lowest ``cfg.best``) and its ``best_step``, ``last_step``, and ``stopped``:
-        ``"converged"`` (no new best for ``patience`` validations), ``"budget"`` (reached ``max_steps`` first) or
+        ``"converged"`` (no new best for ``patience`` validations), ``"budget"`` (``max_steps`` or ``max_time`` first) or
         ``""`` (still running, or interrupted)."""
         return {"best": self.best, "best_step": self.best_step, "last_step": self.step, "stopped": self.stopped}
 
@@ -386,31 +418,36 @@ class Trainer:
             self.stopped = ""
         bar = tqdm(total=cfg.max_steps, initial=self.step, disable=not cfg.progress or self.rank != 0,
                    desc=f"train {self.run_dir.name}", dynamic_ncols=True)
-        t0, agg = time.time(), {}  # task -> [summed loss, tokens] since the last log line
+        t0, agg, waited = time.time(), {}, 0.0  # task -> [summed loss, tokens] since the last log line
+        deadline = time.time() + cfg.max_time if cfg.max_time else math.inf
         main = threading.current_thread() is threading.main_thread()  # `kill PID` saves too, as Ctrl-C does
         old = signal.signal(signal.SIGTERM, signal.default_int_handler) if main else None
+        self._pool = ThreadPoolExecutor(1, "prefetch") if cfg.prefetch else None
         try:
-            while self.step < cfg.max_steps and self.stopped != "converged":
+            while self.step < cfg.max_steps and not self.stopped:
                 m = self.train_step()
                 a = agg.setdefault(m["task"], [0.0, 0])
                 a[0], a[1] = a[0] + m["loss"] * m["tokens"], a[1] + m["tokens"]
+                waited += m["wait_s"]
                 bar.update(1)
-                if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
+                end = self.step == cfg.max_steps or time.time() >= deadline
+                if self.step % cfg.log_every == 0 or end:
                     toks = sum(n for _, n in agg.values())
                     loss, rate = sum(x for x, _ in agg.values()) / max(toks, 1), toks / max(time.time() - t0, 1e-9)
                     lr = self.sched.get_last_lr()[0]
                     bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}", tok_s=f"{rate:.0f}")
                     per_task = {f"loss/{k}": x / max(n, 1) for k, (x, n) in agg.items()}
+                    wait = waited / max(time.time() - t0, 1e-9)  # the share of time spent waiting for batches
                     self.log({"step": self.step, "loss": loss, **per_task, "tokens": toks, "gnorm": m["gnorm"],
-                              "lr": lr, "tok_s": rate})
-                    t0, agg = time.time(), {}
-                if (cfg.eval_every and self.step % cfg.eval_every == 0) or self.step == cfg.max_steps:
+                              "lr": lr, "tok_s": rate, "wait": wait})
+                    t0, agg, waited = time.time(), {}, 0.0
+                if (cfg.eval_every and self.step % cfg.eval_every == 0) or end:
                     last_eval = self.evaluate()
                     if last_eval:
                         self.log({"step": self.step, **last_eval})
                     if cfg.best:
                         self._select(last_eval)
-                if self.step == cfg.max_steps and not self.stopped:
+                if end and not self.stopped:
                     self.stopped = "budget"
                 if self.step % cfg.save_every == 0 or self.stopped:
                     self.save()
@@ -420,6 +457,9 @@ class Trainer:
             raise
         finally:
             bar.close()
+            if self._pool:
+                self._pool.shutdown(cancel_futures=True)
+            self._pool, self._ahead = None, None
             if main:
                 signal.signal(signal.SIGTERM, old)
         return last_eval

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -179,7 +180,7 @@ def test_accumulation_gives_the_token_mean_gradient(tmp_path):
     t = Trainer(tiny_model(dropout=0.0), [Task("mt", pairs, lang=1)], cfg(max_steps=1, accum=2, clip=0), tmp_path)
     ref = tiny_model(dropout=0.0)
     ref.load_state_dict(t.model.state_dict())
-    t.next_examples = lambda task: parts.pop(0)
+    t.examples_at = lambda task, pos: (parts.pop(0), pos)
     t.train_step()
     loss, n = batch_loss(ref, seq2seq_batch(pairs, tgt_lang=1))
     (loss / n).backward()
@@ -392,3 +393,44 @@ def test_selecting_on_a_metric_validation_lacks_is_an_error(tmp_path):
                 cfg(max_steps=4, eval_every=2, best="valid_ppl/typo", patience=2), tmp_path)
     with pytest.raises(ValueError, match="'valid_ppl/typo' is not a validation metric; they are: valid_ppl/mass-0"):
         t.train()
+
+
+def test_prefetching_builds_the_same_batches_and_losses(tmp_path):
+    """Batches built in the background thread are the ones the step would build itself: equal batches, equal logged
+    losses, equal weights; the thread is used from the second step on (the first has nothing built ahead)."""
+    tasks = [Task("mass", counting(80), lang=0), Task("mass", counting(80, seed=2), lang=1)]
+    out = {}
+    for prefetch in (False, True):
+        t = Trainer(tiny_model(), tasks, cfg(max_steps=6, accum=2, log_every=1, prefetch=prefetch), tmp_path / str(prefetch))
+        built, step_batches = [], t.step_batches
+
+        def spy(task, step, pos, f=step_batches, built=built):
+            batches, after = f(task, step, pos)
+            built.append((step, threading.current_thread().name, [b.to("cpu") for b in batches]))
+            return batches, after
+
+        t.step_batches = spy
+        t.train()
+        out[prefetch] = built, [r["loss"] for r in read_log(t.run_dir) if "loss" in r], t.model.state_dict()
+    (b0, l0, w0), (b1, l1, w1) = out[False], out[True]
+    assert {name for _, name, _ in b0} == {"MainThread"}
+    assert [s for s, name, _ in b1 if name != "MainThread"] == [1, 2, 3, 4, 5]  # built ahead; the last step builds none
+    assert len(b1) == 6 and [s for s, *_ in b1] == list(range(6))
+    for (_, _, x), (_, _, y) in zip(b0, b1):
+        for bx, by in zip(x, y):
+            assert all(torch.equal(getattr(bx, k), getattr(by, k)) for k in ("src", "dec_in", "target", "positions"))
+    assert l0 == l1 and len(l0) == 6
+    assert all(torch.equal(w0[k], w1[k]) for k in w0)
+
+
+def test_max_time_stops_on_budget_validated_and_saved(tmp_path):
+    """A run out of time stops as at max_steps: it validates, saves, records "budget"; with more time it goes on."""
+    tasks = [Task("mass", counting(60), valid=counting(8, seed=5))]
+    c = cfg(max_steps=1000, max_time=1e-9, best="valid_ppl/mass-0", save_every=1000)
+    t = Trainer(tiny_model(), tasks, c, tmp_path)
+    t.train()
+    assert t.summary() == {"best": t.best, "best_step": 1, "last_step": 1, "stopped": "budget"}
+    assert checkpoints(tmp_path)[0].name == "step_0000001" and (tmp_path / "best").exists()
+    again = Trainer(tiny_model(), tasks, c, tmp_path)
+    again.train()
+    assert again.step == 2 and again.stopped == "budget"
