@@ -15,7 +15,7 @@ Where the official code differs (README): its decoder's first input is the token
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 
 import torch
@@ -39,10 +39,17 @@ class Batch:
         """Number of predicted tokens (the paper's batch size is counted in tokens, Sec. 4.1)."""
         return int((self.target != PAD).sum())
 
-    def to(self, device: torch.device | str) -> Batch:
-        """Move every tensor to ``device``."""
-        return replace(self, **{f.name: getattr(self, f.name).to(device) for f in fields(self)
-                                if isinstance(getattr(self, f.name), Tensor)})
+    def _map(self, fn: Callable[[Tensor], Tensor]) -> Batch:
+        tensors = {f.name: getattr(self, f.name) for f in fields(self)}
+        return replace(self, **{k: fn(v) for k, v in tensors.items() if isinstance(v, Tensor)})
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
+        """Move every tensor to ``device`` (``non_blocking``: an asynchronous copy from pinned memory)."""
+        return self._map(lambda t: t.to(device, non_blocking=non_blocking))
+
+    def pin_memory(self) -> Batch:
+        """Page-locked copies of the tensors, so that copying them to a GPU can overlap its computation."""
+        return self._map(Tensor.pin_memory)
 
 def pad(seqs: Sequence[Sequence[int]], pad_id: int = PAD) -> Tensor:
     """Right-pad id lists into a LongTensor: ``pad([[5, 2], [7]]) -> [[5, 2], [7, 0]]``."""
