@@ -391,9 +391,9 @@ class Trainer:
         return out
 
     def summary(self) -> dict:
-        """How the run ended: ``best`` (the lowest ``cfg.best``) and its ``best_step``, ``last_step``, and ``stopped``:
-        ``"converged"`` (no new best for ``patience`` validations), ``"budget"`` (``max_steps`` or ``max_time`` first) or
-        ``""`` (still running, or interrupted)."""
+        """How the run ended: ``best`` (the lowest ``cfg.best``) and its ``best_step``, ``last_step``, and
+        ``stopped``: ``"converged"`` (no new best for ``patience`` validations), ``"budget"`` (``max_steps`` or
+        ``max_time`` came first) or ``""`` (still running, or interrupted)."""
         return {"best": self.best, "best_step": self.best_step, "last_step": self.step, "stopped": self.stopped}
 
     def _select(self, metrics: dict) -> None:

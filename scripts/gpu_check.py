@@ -117,6 +117,7 @@ def check_env(args, dev: torch.device, state: dict) -> dict:
                 "capability": f"{p.major}.{p.minor}", "cudnn": torch.backends.cudnn.version()}
     else:
         out["device_name"] = platform.processor() or platform.machine()
+    state["device_name"] = out["device_name"]
     return out
 
 
@@ -165,7 +166,8 @@ def new_trainer(args, tasks, tok, run_dir: Path, max_steps: int, seed: int = 0) 
     cfg = train_config(args.preset, {"seed": 0, "max_steps": max_steps, "save_every": args.steps, "eval_every": 0,
                                      "warmup": min(train_config(args.preset).warmup, max(args.steps // 4, 1)),
                                      "log_every": max(args.steps // 20, 1), "device": args.device, "bf16": True,
-                                     "progress": False, **({"max_tokens": args.max_tokens} if args.max_tokens else {})})
+                                     "progress": False, "prefetch": not args.no_prefetch, "compile": args.compile,
+                                     **({"max_tokens": args.max_tokens} if args.max_tokens else {})})
     return Trainer(model, tasks, cfg, run_dir, tokenizer=tok)
 
 
@@ -177,28 +179,30 @@ def check_train(args, dev: torch.device, state: dict) -> dict:
     mcfg = trainer.model.cfg
     # Time every optimizer step (batch building, masking, forward, backward, clipping, Adam), synchronised;
     # train_step already waits for the GPU when it reads the loss, so the added synchronisation costs nothing.
-    steps, last, builds = [], [], []
-    build, train_step = trainer.build, trainer.train_step
+    # Batches are built on the CPU (masking, padding), in the prefetch thread unless --no-prefetch: `build_s` is
+    # that work, `wait_s` the part of it the step waited for.
+    steps, built, builds, waits = [], {}, [], []
+    step_batches, train_step = trainer.step_batches, trainer.train_step
 
-    def timed_build(task, examples, step):  # batch building on the CPU (masking, padding) and the copy to the GPU
+    def timed_batches(task, step, pos):
         t = time.perf_counter()
-        b = build(task, examples, step)
-        sync(dev)
+        bs, after = step_batches(task, step, pos)
         builds.append(time.perf_counter() - t)
-        last.append(b)
-        return b
+        built[step] = bs[0]
+        return bs, after
 
     def timed_step():
         sync(dev)
-        t = time.perf_counter()
+        t, step = time.perf_counter(), trainer.step
         m = train_step()
         sync(dev)
         dt = time.perf_counter() - t
-        b = last.pop()
+        b = built.pop(step)
+        waits.append(m["wait_s"])
         steps.append((dt, *batch_flops(mcfg, b), int((b.src != PAD).sum()), m["tokens"], m["loss"]))
         return m
 
-    trainer.build, trainer.train_step = timed_build, timed_step
+    trainer.step_batches, trainer.train_step = timed_batches, timed_step
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     t0 = time.time()
@@ -217,8 +221,10 @@ def check_train(args, dev: torch.device, state: dict) -> dict:
         "warmup_steps_excluded": warm,
         "timed_steps": len(timed), "timed_s": secs, "train_wall_s": wall,
         "step_ms_median": 1000 * statistics.median(s[0] for s in timed),
-        "build_ms_median": 1000 * statistics.median(builds[warm:]),  # inside the step time above
+        "prefetch": trainer.cfg.prefetch,
+        "build_ms_median": 1000 * statistics.median(builds[warm:]),  # in the step time only without prefetch
         "build_share": sum(builds[warm:len(steps)]) / secs,
+        "wait_share": sum(waits[warm:]) / secs,  # the share of the step time spent waiting for its batch
         "predicted_tokens_per_s": sum(s[4] for s in timed) / secs,
         "source_tokens_per_s": sum(s[3] for s in timed) / secs,
         "log_tok_s_median": statistics.median(r["tok_s"] for r in log if r["step"] > warm) if
@@ -302,6 +308,69 @@ def check_cpu_load(args, dev: torch.device, state: dict) -> dict:
     out["ok"] = (out["step"] == int(path.name[5:]) and out["all_on_cpu"] and out["tokenizer"]
                  and bool(torch.isfinite(cpu_logits).all()) and close
                  and isinstance(out["translation"], str))
+    return out
+
+
+def check_translate(args, dev: torch.device, state: dict) -> dict:
+    """Generation at a scale the CPU cannot reach (Sec. 4.2, low-resource NMT): pre-train MASS on the en+fr Bible
+    text for --translate-pretrain-s seconds, fine-tune en->fr on --translate-pairs verse pairs from that checkpoint
+    and from random initialisation (each until its validation perplexity stops improving for 3 validations, or
+    --translate-finetune-s seconds), then translate --translate-test Matthew verses with beam 5 and score them."""
+    from minimass.metrics import bleu, chrf
+    from minimass.recipes import finetune
+
+    smoke = args.preset == "smoke"
+    run_dir = state["tmp"] / "translate"
+    run_dir.mkdir(parents=True)
+    t0 = time.time()
+    (run_dir / "pretrain").mkdir()
+    tasks, tok, info = build_tasks(args, run_dir / "pretrain")
+    torch.manual_seed(0)
+    pre = {"max_steps": 30 if smoke else 100_000, "max_time": args.translate_pretrain_s, "warmup": 5 if smoke else 200,
+           "lr": 1e-3 if smoke else 3e-4, "eval_every": 0, "save_every": 100_000, "device": args.device,
+           "progress": False, **({"max_tokens": args.max_tokens} if args.max_tokens else {})}
+    trainer = Trainer(build_model(args.preset, vocab_size=tok.vocab_size), tasks, train_config(args.preset, pre),
+                      run_dir / "pretrain", tokenizer=tok)
+    trainer.train()
+    out = info | {"pretrain": {**trainer.summary(), "seconds": time.time() - t0,
+                               "valid_ppl": {k: v for r in read_log(trainer.run_dir) for k, v in r.items()
+                                             if k.startswith("valid_ppl")}}}
+    init, systems = checkpoints(trainer.run_dir)[0], {}
+    del trainer
+    test = data.parallel("en", "fr").test[: args.translate_test]
+    ft = {"max_steps": 20 if smoke else 100_000, "max_time": args.translate_finetune_s,
+          "eval_every": 4 if smoke else 50, "save_every": 100_000, "warmup": 2 if smoke else 50,
+          "lr": 1e-3 if smoke else 1e-4, "patience": 3,
+          "best": "valid_ppl/mt-en-fr", "keep": 1, "device": args.device, "progress": False,
+          **({"max_tokens": args.max_tokens} if args.max_tokens else {})}
+    for system, start in (("mass", init), ("random", None)):
+        t = time.time()
+        tr = finetune(run_dir / system, start, "en", "fr", n_train=args.translate_pairs, preset_name=args.preset,
+                      train_overrides=ft, seed=0, tokenizer=tok)
+        model = load_checkpoint(run_dir / system / "best", map_location=dev)[0]
+        t1 = time.time()
+        hyps = translate(model, tok, [p[0] for p in test], "en", "fr", beam=5)
+        refs = [p[1] for p in test]
+        systems[system] = {**tr.summary(), "train_s": t1 - t, "translate_s": time.time() - t1,
+                           "bleu": bleu(hyps, refs)["score"], "chrf": chrf(hyps, refs)["score"],
+                           "distinct": len(set(hyps)), "n": len(hyps),
+                           "curve": read_log(run_dir / system, "valid_ppl/mt-en-fr"),
+                           "examples": [{"source": p[0], "reference": p[1], "output": h}
+                                        for p, h in zip(test[:5], hyps[:5])]}
+        del model, tr
+    out |= {"pairs": args.translate_pairs, "test_verses": len(test), "beam": 5, "finetune": ft, "systems": systems,
+            "pretrain_config": pre}
+    out["ok"] = all(s["n"] == len(test) and math.isfinite(s["bleu"]) for s in systems.values())
+    if args.record:
+        rec = {"name": "06_low_resource_nmt/gpu_check_translate", "device_name": state.get("device_name"),
+               "preset": args.preset, "seed": 0, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                                        capture_output=True).stdout.strip() or None,
+               "command": sys.argv, "torch": torch.__version__, "results": out,
+               "data_versions": {s.name: s.files[0].name for s in data.SOURCES.values() if s.kind == "offline"}}
+        Path(args.record).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.record).write_text(json.dumps(rec, indent=1, default=str) + "\n")
+        out["record"] = str(args.record)
     return out
 
 
@@ -399,6 +468,15 @@ def main() -> int:
     p.add_argument("--budget", type=float, default=450, help="seconds; no notebook starts after this")
     p.add_argument("--allow-download", action="store_true", help="fetch data missing from the cache")
     p.add_argument("--slim-cache", metavar="DIR", help="write a small data cache (en+fr Bible) to DIR and exit")
+    p.add_argument("--no-prefetch", action="store_true", help="train: build each batch inside its step")
+    p.add_argument("--compile", action="store_true", help="train: torch.compile the encoder and decoder")
+    p.add_argument("--only", default="", help="comma-separated sections to run (default: all), e.g. env,translate")
+    p.add_argument("--translate-pretrain-s", type=float, default=150, help="translate: pre-training time cap")
+    p.add_argument("--translate-finetune-s", type=float, default=60, help="translate: time cap per fine-tuning")
+    p.add_argument("--translate-pairs", type=int, default=10_000, help="translate: training pairs")
+    p.add_argument("--translate-test", type=int, default=500, help="translate: Matthew verses scored")
+    p.add_argument("--record", default=None, help="translate: also write its result record here (notebook 06 "
+                   "shows results/06_low_resource_nmt/gpu_check_translate.gpu.json)")
     args = p.parse_args()
     if args.slim_cache:
         slim_cache(Path(args.slim_cache), list(LANGS))
@@ -426,19 +504,25 @@ def main() -> int:
         out_path.write_text(json.dumps(report, indent=1, default=str) + "\n")
         return rec
 
+    def want(name: str) -> bool:
+        return not args.only or name in args.only.split(",")
+
     if section("env", check_env)["ok"]:
-        section("matmul", check_matmul)
-        section("train", check_train)
-        for name, fn, needs in (("resume", check_resume, "trainer"), ("cpu_load", check_cpu_load, "run_dir")):
-            if needs in state:
+        for name, fn in (("matmul", check_matmul), ("train", check_train)):
+            if want(name):
                 section(name, fn)
-            else:
+        for name, fn, needs in (("resume", check_resume, "trainer"), ("cpu_load", check_cpu_load, "run_dir")):
+            if want(name) and needs in state:
+                section(name, fn)
+            elif want(name):
                 report["checks"][name] = {"ok": False, "error": "not run: the train section failed"}
         state.pop("trainer", None)
         state.pop("tasks", None)
         if dev.type == "cuda":
             torch.cuda.empty_cache()
-        if not args.skip_notebooks:
+        if want("translate"):
+            section("translate", check_translate)
+        if not args.skip_notebooks and want("notebooks"):
             section("notebooks", check_notebooks, t_start + args.budget)
     shutil.rmtree(tmp, ignore_errors=True)
     report["total_s"] = time.time() - t_start
@@ -464,7 +548,10 @@ def summarise(r: dict) -> None:
               f"({tr['source_tokens_per_s']:,.0f} source tok/s), {tr['train_tflops']:.1f} TFLOP/s"
               + (f", MFU {tr['mfu']:.1%}" if "mfu" in tr else "")
               + f"; loss {tr['loss_first']:.2f} -> {tr['loss_last_10_mean']:.2f}; batch building "
-              f"{tr['build_ms_median']:.1f} ms/step ({tr['build_share']:.0%} of the step time)")
+              f"{tr['build_ms_median']:.1f} ms/step, waited for {tr['wait_share']:.0%} of the step time")
+    for name, sy in c.get("translate", {}).get("systems", {}).items():
+        print(f"translate {name:7s} BLEU {sy['bleu']:5.2f} chrF {sy['chrf']:5.1f} distinct {sy['distinct']}/{sy['n']}"
+              f" best step {sy['best_step']} of {sy['last_step']} ({sy['stopped']}), {sy['train_s']:.0f} s training")
     for name, nb in c.get("notebooks", {}).get("notebooks", {}).items():
         print(f"  {name:36s} {nb['status']:7s} " + (f"{nb['seconds']:5.0f} s" if "seconds" in nb else "")
               + (f"  cuda_used={nb.get('cuda_used')}" if "cuda_used" in nb else "")

@@ -401,7 +401,8 @@ def test_prefetching_builds_the_same_batches_and_losses(tmp_path):
     tasks = [Task("mass", counting(80), lang=0), Task("mass", counting(80, seed=2), lang=1)]
     out = {}
     for prefetch in (False, True):
-        t = Trainer(tiny_model(), tasks, cfg(max_steps=6, accum=2, log_every=1, prefetch=prefetch), tmp_path / str(prefetch))
+        c = cfg(max_steps=6, accum=2, log_every=1, prefetch=prefetch)
+        t = Trainer(tiny_model(), tasks, c, tmp_path / str(prefetch))
         built, step_batches = [], t.step_batches
 
         def spy(task, step, pos, f=step_batches, built=built):
