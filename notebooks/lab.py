@@ -289,3 +289,29 @@ def bt_record(name: str, system: str, init, tok, pair: tuple[str, str], seed: in
                 "train_s": sum(r["tokens"] / r["tok_s"] for r in log if r.get("tok_s"))}
 
     return run_once(name, run, preset_name, seed, recipe)
+
+
+# Pre-trained checkpoints, named without training them.
+
+def pretrained_when_needed(objectives: Sequence[str] = ("mass",), langs: Sequence[str] = ("en", "fr"),
+                           k: float = 0.5, mode: str = "mass", preset_name: str = "cpu", seed: int = 0,
+                           steps: int | None = None) -> tuple[str, Callable[[], Path]]:
+    """A checkpoint of :func:`minimass.recipes.pretrained` (same arguments), named now and obtained only when used:
+    ``(name, get)``. ``name`` is its run folder, ``recipe_name(...)_STEPS`` (what run records cite as their
+    ``pretrain``); ``get()`` returns the checkpoint, pre-training it on its first call when it is missing. A notebook
+    names its records by ``name`` and calls ``get`` only inside the functions it gives :func:`run_once`, so an
+    execution whose runs are all recorded trains nothing."""
+    from functools import cache
+
+    from minimass.recipes import PRETRAIN_STEPS, pretrained, recipe_name
+    steps = steps or PRETRAIN_STEPS[preset_name]
+    name = f"{recipe_name(objectives, langs, k, mode, preset_name, seed)}_{steps}"
+
+    @cache
+    def get() -> Path:
+        path = pretrained(objectives, langs, k, mode, preset_name, seed, steps)
+        if path.parent.name != name:
+            raise RuntimeError(f"pretrained() returned {path}, not a checkpoint of {name}: its folder naming changed")
+        return path
+
+    return name, get
