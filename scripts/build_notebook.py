@@ -1,7 +1,7 @@
 """Build a notebook from a cell-format source: cells start at lines '# %%' (code) or '# %% [markdown]'
 (markdown, each line's leading '# ' removed). Outputs are empty: execute it with scripts/execute_notebooks.py.
 
-    .venv/bin/python scripts/build_notebook.py notebooks/drafts/09_k_sweep.py notebooks/09_k_sweep.ipynb
+    .venv/bin/python scripts/build_notebook.py notebooks/drafts/NN_name.py notebooks/NN_name.ipynb
 """
 
 import sys
