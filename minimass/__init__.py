@@ -1,4 +1,4 @@
-"""minimass: MASS, masked sequence-to-sequence pre-training (Song et al., ICML 2019), small and tested."""
+"""minimass: MASS, masked sequence-to-sequence pre-training (Song et al., ICML 2019)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ __version__ = "0.1.0"
 PRESETS = ("smoke", "cpu", "gpu")
 
 def preset(default: str = "cpu") -> str:
-    """The run size chosen by ``MINIMASS_PRESET`` (``smoke`` for CI, ``cpu`` for a laptop, ``gpu``)."""
+    """The run size ``MINIMASS_PRESET`` chooses: ``smoke`` (CI), ``cpu`` (a laptop), ``gpu``."""
     name = os.environ.get("MINIMASS_PRESET", default).strip().lower()
     if name not in PRESETS:
-        raise ValueError(f"MINIMASS_PRESET={name!r} is not a preset; use one of {', '.join(PRESETS)}")
+        raise ValueError(f"MINIMASS_PRESET={name!r} is not a preset: use {', '.join(PRESETS)}")
     return name

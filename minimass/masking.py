@@ -1,5 +1,5 @@
-"""MASS masking (Sec. 3.2, Fig. 1), the noise functions of the baselines (Tables 3-6) and of MASS's successors
-(BART's text infilling, T5's span corruption; notebook 11).
+"""MASS masking (Sec. 3.2, Fig. 1), the noise functions of the baselines (Tables 3-6) and of MASS's
+successors (BART's text infilling, T5's span corruption; notebook 11).
 
 Every function takes a list of token-id sequences (each ending with ``</s>``) and
 returns a :class:`Batch`, the one input format of the trainer:
@@ -10,8 +10,9 @@ returns a :class:`Batch`, the one input format of the trainer:
 - ``positions``: the decoder's position ids (B, T): MASS feeds only the fragment, each
   token at its original position (Sec. 4.1).
 
-Where the official code differs (README): its decoder's first input is the token before the fragment
-(``first="prev"``), its fragment starts favour the sentence ends, its k comes from the padded batch."""
+Where the official code differs (README): its decoder's first input is the token before the
+fragment (``first="prev"``), its fragment starts favour the sentence ends, its k comes from the
+padded batch."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from torch import Tensor
 
 from .tokenizer import BOS, EOS, MASK, N_SPECIAL, PAD
 
+Sentences = Sequence[Sequence[int]]  # token-id lists, each ending with </s>
+Rng = torch.Generator | None  # None: torch's global generator
 
 @dataclass
 class Batch:
@@ -44,38 +47,42 @@ class Batch:
         return replace(self, **{k: fn(v) for k, v in tensors.items() if isinstance(v, Tensor)})
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
-        """Move every tensor to ``device`` (``non_blocking``: an asynchronous copy from pinned memory)."""
+        """Move every tensor to ``device`` (``non_blocking``: asynchronous, from pinned memory)."""
         return self._map(lambda t: t.to(device, non_blocking=non_blocking))
 
     def pin_memory(self) -> Batch:
-        """Page-locked copies of the tensors, so that copying them to a GPU can overlap its computation."""
+        """Page-locked copies of the tensors, whose copy to a GPU can overlap its computation."""
         return self._map(Tensor.pin_memory)
 
-def pad(seqs: Sequence[Sequence[int]], pad_id: int = PAD) -> Tensor:
+def pad(seqs: Sentences, pad_id: int = PAD) -> Tensor:
     """Right-pad id lists into a LongTensor: ``pad([[5, 2], [7]]) -> [[5, 2], [7, 0]]``."""
     out = torch.full((len(seqs), max((len(s) for s in seqs), default=0)), pad_id, dtype=torch.long)
     for i, s in enumerate(seqs):
         out[i, : len(s)] = torch.as_tensor(list(s), dtype=torch.long)
     return out
 
-def _check(seqs: Sequence[Sequence[int]]) -> list[list[int]]:
+def _check(seqs: Sentences) -> list[list[int]]:
     seqs = [list(map(int, s)) for s in seqs]
     if not seqs:
         raise ValueError("empty batch: no sequences given")
     for i, s in enumerate(seqs):
         if not s:
-            raise ValueError(f"sequence {i} is empty (every sentence ends with </s>, so length >= 1)")
+            raise ValueError(f"sequence {i} is empty (a sentence ends with </s>: length >= 1)")
     return seqs
 
-def _body(s: list[int]) -> tuple[list[int], list[int]]:  # (the sentence without its final </s>, [</s>] or [])
+def _body(s: list[int]) -> tuple[list[int], list[int]]:  # (s without its final </s>, [</s>] or [])
     return (s[:-1], [EOS]) if s[-1] == EOS else (s, [])
 
+def _shifted(seqs: list[list[int]]) -> Tensor:  # teacher forcing: <s> x1 .. x_{m-1} -> x1 .. x_m
+    return pad([[BOS] + s[:-1] for s in seqs])
+
 def _replace(tokens: list[int], where: list[int], vocab_size: int, probs: Sequence[float],
-             g: torch.Generator | None) -> list[int]:
+             g: Rng) -> list[int]:
     """Sec. 4.1 / BERT: each chosen token becomes [M] (p0), a random token (p1) or stays (p2)."""
     out = list(tokens)
     r = torch.rand(len(where), generator=g).tolist()
-    rand_ids = torch.randint(N_SPECIAL, max(vocab_size, N_SPECIAL + 1), (len(where),), generator=g).tolist()
+    rand_ids = torch.randint(N_SPECIAL, max(vocab_size, N_SPECIAL + 1), (len(where),), generator=g)
+    rand_ids = rand_ids.tolist()
     for j, pos in enumerate(where):
         if r[j] < probs[0]:
             out[pos] = MASK
@@ -87,23 +94,23 @@ def fragment_length(m: int, ratio: float) -> int:
     """k = round(ratio * m), clipped to [1, m] (Sec. 3.2): ``fragment_length(8, 0.5) -> 4``."""
     return min(max(round(ratio * m), 1), m)
 
-def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: int, lang: int = 0,
+def mass_mask(seqs: Sentences, ratio: float = 0.5, *, vocab_size: int, lang: int = 0,
               mode: str = "mass", first: str = "mask", probs: Sequence[float] = (0.8, 0.1, 0.1),
-              starts: Sequence | None = None, generator: torch.Generator | None = None) -> Batch:
-    """Build a MASS batch (Sec. 3.2, Fig. 1): mask a fragment of k tokens, predict it in the decoder.
+              starts: Sequence | None = None, generator: Rng = None) -> Batch:
+    """A MASS batch (Sec. 3.2, Fig. 1): mask a fragment of k tokens, predict it in the decoder.
     Example (m=8, k=4, start 2, probs=(1, 0, 0), the paper's Fig. 1): encoder input
     ``x1 x2 [M] [M] [M] [M] x7 x8``; decoder input ``[M] x3 x4 x5`` at positions 2..5;
     target ``x3 x4 x5 x6``.
 
     ``ratio`` sets k per sentence (k=1 is BERT's masked LM, k=m a standard LM; Table 1).
-    ``mode``: ``"mass"``; ``"discrete"`` masks k positions drawn uniformly without replacement (they may
-    touch) and predicts them in order (Table 6); ``"feed"`` feeds the decoder every previous token instead
-    of only the fragment's (Table 6), with the loss still on the fragment only.
-    Decoder input at masked position t (mass and discrete, as the paper's full-length decoder of Fig. 1-2):
-    x[t-1] when position t-1 is masked too, else ``[M]``. Discrete, positions 0, 3, 4, 7 of 8 tokens:
-    ``[M] [M] x3 [M]``. ``first="prev"`` feeds x[t-1] (``<s>`` at t=0) everywhere instead, as the official
-    code does: for MASS only the fragment's first input changes.
-    ``starts``: fixed fragment starts, or for discrete the masked positions (for teaching and tests)."""
+    ``mode``: ``"mass"``; ``"discrete"`` masks k positions drawn uniformly without replacement
+    (they may touch) and predicts them in order (Table 6); ``"feed"`` feeds the decoder every
+    previous token instead of only the fragment's (Table 6), the loss still on the fragment only.
+    Decoder input at masked position t (:func:`decoder_input`; mass and discrete, as the paper's
+    full-length decoder of Fig. 1-2): x[t-1] when position t-1 is masked too, else ``[M]``.
+    Discrete, positions 0, 3, 4, 7 of 8 tokens: ``[M] [M] x3 [M]``. ``first="prev"`` feeds x[t-1]
+    (``<s>`` at t=0) everywhere instead, as the official code does: for MASS only the fragment's
+    first input changes. ``starts``: fixed fragment starts, or for discrete the masked positions."""
     if mode not in ("mass", "discrete", "feed"):
         raise ValueError(f"mode must be 'mass', 'discrete' or 'feed', got {mode!r}")
     if first not in ("mask", "prev"):
@@ -116,9 +123,11 @@ def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: 
         m = len(s)
         k = fragment_length(m, ratio)
         if mode == "discrete":
-            where = sorted(torch.randperm(m, generator=generator)[:k].tolist() if starts is None else starts[i])
+            where = sorted(torch.randperm(m, generator=generator)[:k].tolist() if starts is None
+                           else starts[i])
         else:
-            u = int(torch.randint(0, m - k + 1, (1,), generator=generator)) if starts is None else starts[i]
+            u = (int(torch.randint(0, m - k + 1, (1,), generator=generator)) if starts is None
+                 else starts[i])
             if not 0 <= u <= m - k:
                 raise ValueError(f"starts[{i}]={u} out of range for m={m}, k={k}")
             where = list(range(u, u + k))
@@ -135,15 +144,15 @@ def mass_mask(seqs: Sequence[Sequence[int]], ratio: float = 0.5, *, vocab_size: 
     return Batch(pad(src), pad(dec_in), pad(target), pad(positions, 0), lang, lang)
 
 def decoder_input(s: Sequence[int], t: int, masked: set[int], first: str = "mask") -> int:
-    """What the decoder reads at masked position ``t`` of sentence ``s`` when it predicts s[t] (Sec. 3.2, Fig. 1)."""
-    if t - 1 in masked:  # inside the fragment: the previous fragment token, the paper's teacher forcing
+    """What the decoder reads at masked position ``t`` to predict ``s[t]`` (Sec. 3.2, Fig. 1)."""
+    if t - 1 in masked:  # inside the fragment: the previous fragment token (teacher forcing)
         return s[t - 1]
-    if first == "prev":  # the official code at the fragment's start: the real token before it (<s> at t = 0)
+    if first == "prev":  # the official code at the fragment's start: the token before it (<s> at 0)
         return s[t - 1] if t else BOS
     return MASK  # the paper at the fragment's start (and at a lone Discrete position): [M]
 
-def mlm_mask(seqs: Sequence[Sequence[int]], p: float = 0.15, *, vocab_size: int, lang: int = 0,
-             probs: Sequence[float] = (0.8, 0.1, 0.1), generator: torch.Generator | None = None) -> Batch:
+def mlm_mask(seqs: Sentences, p: float = 0.15, *, vocab_size: int, lang: int = 0,
+             probs: Sequence[float] = (0.8, 0.1, 0.1), generator: Rng = None) -> Batch:
     """BERT's masked LM for the encoder of the BERT+LM baseline: each token is chosen with
     probability ``p`` (at least one per sentence), replaced 80/10/10, and predicted from the
     encoder's output at its own position (``dec_in`` is None)."""
@@ -158,22 +167,22 @@ def mlm_mask(seqs: Sequence[Sequence[int]], p: float = 0.15, *, vocab_size: int,
         target.append([s[t] if t in chosen_set else PAD for t in range(len(s))])
     return Batch(pad(src), None, pad(target), None, lang, lang)
 
-def clm_batch(seqs: Sequence[Sequence[int]], *, lang: int = 0) -> Batch:
+def clm_batch(seqs: Sentences, *, lang: int = 0) -> Batch:
     """A causal language-model batch for the decoder of BERT+LM (no encoder, ``src`` is None):
     input ``<s> x1 .. x_{m-1}``, target ``x1 .. x_m``."""
     seqs = _check(seqs)
-    return Batch(None, pad([[BOS] + s[:-1] for s in seqs]), pad(seqs), None, lang, lang)
+    return Batch(None, _shifted(seqs), pad(seqs), None, lang, lang)
 
 def seq2seq_batch(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], *, src_lang: int = 0,
                   tgt_lang: int = 0) -> Batch:
-    """A supervised batch (fine-tuning, Sec. 4.2-4.4): encode x, decode ``<s> y`` to predict ``y </s>``."""
+    """A supervised batch (fine-tuning, Sec. 4.2-4.4): encode x; ``<s> y`` predicts ``y </s>``."""
     if not pairs:
         raise ValueError("empty batch: no pairs given")
     srcs, tgts = _check([p[0] for p in pairs]), _check([p[1] for p in pairs])
-    return Batch(pad(srcs), pad([[BOS] + t[:-1] for t in tgts]), pad(tgts), None, src_lang, tgt_lang)
+    return Batch(pad(srcs), _shifted(tgts), pad(tgts), None, src_lang, tgt_lang)
 
-def dae_noise(seqs: Sequence[Sequence[int]], *, shuffle: float = 3.0, drop: float = 0.1,
-              blank: float = 0.1, lang: int = 0, generator: torch.Generator | None = None) -> Batch:
+def dae_noise(seqs: Sentences, *, shuffle: float = 3.0, drop: float = 0.1, blank: float = 0.1,
+              lang: int = 0, generator: Rng = None) -> Batch:
     """Denoising auto-encoder baseline (Table 3, XLM's noise): shuffle words locally (each moves
     fewer than ``shuffle`` places), drop each with prob. ``drop``, replace each by [M] with prob.
     ``blank``; the decoder rebuilds the whole clean sentence. ``</s>`` is never noised."""
@@ -182,8 +191,8 @@ def dae_noise(seqs: Sequence[Sequence[int]], *, shuffle: float = 3.0, drop: floa
     for s in seqs:
         body, eos = _body(s)
         if n := len(body):
-            order = (torch.arange(n) + shuffle * torch.rand(n, generator=generator)).argsort().tolist()
-            body = [body[j] for j in order]
+            order = torch.arange(n) + shuffle * torch.rand(n, generator=generator)
+            body = [body[j] for j in order.argsort().tolist()]
             keep = (torch.rand(n, generator=generator) >= drop).tolist()
             if not any(keep):
                 keep[int(torch.randint(0, n, (1,), generator=generator))] = True
@@ -191,49 +200,54 @@ def dae_noise(seqs: Sequence[Sequence[int]], *, shuffle: float = 3.0, drop: floa
             r = torch.rand(len(body), generator=generator).tolist()
             body = [MASK if r[j] < blank else t for j, t in enumerate(body)]
         noisy.append(body + eos)
-    return Batch(pad(noisy), pad([[BOS] + s[:-1] for s in seqs]), pad(seqs), None, lang, lang)
+    return Batch(pad(noisy), _shifted(seqs), pad(seqs), None, lang, lang)
 
-
-def text_infilling(seqs: Sequence[Sequence[int]], ratio: float = 0.3, mean_span: float = 3.0, *, lang: int = 0,
-                   spans: Sequence | None = None, generator: torch.Generator | None = None) -> Batch:
-    """BART's text infilling (Lewis et al., 2020; notebook 11, beyond the paper): spans of Poisson(``mean_span``)
-    length at uniform starts are masked until ``round(ratio * n)`` tokens are; each run of masked tokens becomes
-    ONE [M], and a length-0 span inserts an [M]. The decoder rebuilds the whole sentence; ``</s>`` is never masked.
-    ``spans``: fixed (start, length) lists. Example, x1..x6 </s> with spans (1, 2), (4, 0): encoder
-    ``x1 [M] x4 [M] x5 x6 </s>``, target ``x1 .. x6 </s>``."""
+def text_infilling(seqs: Sentences, ratio: float = 0.3, mean_span: float = 3.0, *, lang: int = 0,
+                   spans: Sequence | None = None, generator: Rng = None) -> Batch:
+    """BART's text infilling (Lewis et al., 2020; notebook 11, beyond the paper): spans of
+    Poisson(``mean_span``) length at uniform starts are masked until ``round(ratio * n)`` tokens
+    are; each run of masked tokens becomes ONE [M], and a length-0 span inserts an [M]. The decoder
+    rebuilds the whole sentence; ``</s>`` is never masked. ``spans``: fixed (start, length) lists.
+    Example, x1..x6 </s> with spans (1, 2), (4, 0): encoder ``x1 [M] x4 [M] x5 x6 </s>``, target
+    ``x1 .. x6 </s>``."""
     seqs, noisy = _check(seqs), []
     for i, s in enumerate(seqs):
-        (body, eos), todo, masked = _body(s), list(spans[i]) if spans is not None else [], set()
-        n, goal = len(body), round(ratio * len(body))
+        body, eos = _body(s)
+        todo = list(spans[i]) if spans is not None else []  # (start, length) of every span
+        n, goal, masked = len(body), round(ratio * len(body)), set()
         while spans is None and len(masked) < goal:
-            length = min(int(torch.poisson(torch.tensor(float(mean_span)), generator=generator)), goal - len(masked))
+            draw = int(torch.poisson(torch.tensor(float(mean_span)), generator=generator))
+            length = min(draw, goal - len(masked))
             todo.append((int(torch.randint(0, n - length + 1, (1,), generator=generator)), length))
             masked |= set(range(todo[-1][0], todo[-1][0] + length))
         if bad := [(u, k) for u, k in todo if not (0 <= u <= n - k and k >= 0)]:
-            raise ValueError(f"spans[{i}]: {bad} fall outside the sentence's {n} tokens (before </s>)")
+            raise ValueError(f"spans[{i}]: {bad} fall outside the {n} tokens before </s>")
         masked, out = {t for u, k in todo for t in range(u, u + k)}, []
         for t in range(n + 1):
             out += [MASK] * sum(u == t and k == 0 for u, k in todo)  # insertions before token t
-            if t < n and (t not in masked or t - 1 not in masked):  # a masked run leaves its first [M] only
+            if t < n and (t not in masked or t - 1 not in masked):  # a masked run: its first [M]
                 out.append(MASK if t in masked else body[t])
         noisy.append(out + eos)
-    return Batch(pad(noisy), pad([[BOS] + s[:-1] for s in seqs]), pad(seqs), None, lang, lang)
+    return Batch(pad(noisy), _shifted(seqs), pad(seqs), None, lang, lang)
 
-def _runs(total: int, parts: int, g: torch.Generator | None) -> list[int]:  # T5: total split in non-empty runs
+def _runs(total: int, parts: int, g: Rng) -> list[int]:  # T5: ``total`` split into non-empty runs
     cuts = sorted((torch.randperm(total - 1, generator=g)[: parts - 1] + 1).tolist())
     return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
 
-def span_corruption(seqs: Sequence[Sequence[int]], ratio: float = 0.15, mean_span: float = 3.0, *, vocab_size: int,
-                    lang: int = 0, spans: Sequence | None = None, generator: torch.Generator | None = None) -> Batch:
-    """T5's span corruption (Raffel et al., 2020; notebook 11): ``round(ratio * n)`` tokens in ``round(noise /
-    mean_span)`` spans (T5's random segmentation: kept run, span, kept run, ...), each replaced by one sentinel, the
-    i-th being id ``vocab_size - 1 - i`` (T5's are its last ids); the decoder predicts each span after its sentinel,
-    then a final sentinel. ``spans``: fixed sorted (start, length) lists. Example, x1..x6 </s> with spans (1, 2),
-    (4, 1): encoder ``x1 S0 x4 S1 x6 </s>``, target ``S0 x2 x3 S1 x5 S2 </s>``."""
+def span_corruption(seqs: Sentences, ratio: float = 0.15, mean_span: float = 3.0, *,
+                    vocab_size: int, lang: int = 0, spans: Sequence | None = None,
+                    generator: Rng = None) -> Batch:
+    """T5's span corruption (Raffel et al., 2020; notebook 11): ``round(ratio * n)`` tokens in
+    ``round(noise / mean_span)`` spans (T5's random segmentation: kept run, span, kept run, ...),
+    each replaced by one sentinel, the i-th being id ``vocab_size - 1 - i`` (T5's are its last
+    ids); the decoder predicts each span after its sentinel, then a final sentinel. ``spans``:
+    fixed sorted (start, length) lists. Example, x1..x6 </s> with spans (1, 2), (4, 1): encoder
+    ``x1 S0 x4 S1 x6 </s>``, target ``S0 x2 x3 S1 x5 S2 </s>``."""
     seqs, src, tgt = _check(seqs), [], []
     for i, s in enumerate(seqs):
-        (body, eos), todo = _body(s), list(spans[i]) if spans is not None else []
-        if spans is None and (n := len(body)) >= 2:  # a sentence of one token keeps it: nothing is corrupted
+        body, eos = _body(s)
+        todo = list(spans[i]) if spans is not None else []  # (start, length) of every span
+        if spans is None and (n := len(body)) >= 2:  # one token is kept: nothing is corrupted
             noise = min(max(round(ratio * n), 1), n - 1)
             parts, t = min(max(round(noise / mean_span), 1), noise, n - noise), 0
             lengths = _runs(noise, parts, generator)
@@ -243,8 +257,12 @@ def span_corruption(seqs: Sequence[Sequence[int]], ratio: float = 0.15, mean_spa
         enc, dec, t = [], [], 0
         for j, (u, k) in enumerate(todo):
             if u < t or k < 1 or u + k > len(body):
-                raise ValueError(f"spans[{i}]: ({u}, {k}) is empty, overlaps or runs past {len(body)} tokens")
-            enc, dec, t = enc + body[t:u] + [vocab_size - 1 - j], dec + [vocab_size - 1 - j] + body[u: u + k], u + k
+                raise ValueError(f"spans[{i}]: ({u}, {k}) is empty, overlaps or runs past "
+                                 f"{len(body)} tokens")
+            sentinel = vocab_size - 1 - j
+            enc += body[t:u] + [sentinel]
+            dec += [sentinel] + body[u:u + k]
+            t = u + k
         src.append(enc + body[t:] + eos)
         tgt.append(dec + [vocab_size - 1 - len(todo), EOS])
-    return Batch(pad(src), pad([[BOS] + t[:-1] for t in tgt]), pad(tgt), None, lang, lang)
+    return Batch(pad(src), _shifted(tgt), pad(tgt), None, lang, lang)

@@ -1,5 +1,6 @@
-"""Scores the paper reports: BLEU for translation (Sec. 4.2), ROUGE-1/2/L F1 for summarisation (Sec. 4.3),
-perplexity for conversational response generation (Sec. 4.4); chrF as a second opinion on translation.
+"""Scores the paper reports: BLEU for translation (Sec. 4.2), ROUGE-1/2/L F1 for summarisation
+(Sec. 4.3), perplexity for conversational response generation (Sec. 4.4); chrF as a second opinion
+on translation.
 
 BLEU and chrF come from sacrebleu with its signature, so a number can be reproduced and compared;
 hypotheses and references are detokenised strings, one reference per hypothesis."""
@@ -13,7 +14,7 @@ from sacrebleu.metrics import BLEU, CHRF
 
 def _check(hyps: list[str], refs: list[str]) -> None:
     if len(hyps) != len(refs):
-        raise ValueError(f"{len(hyps)} hypotheses but {len(refs)} references: they must pair up one to one")
+        raise ValueError(f"{len(hyps)} hypotheses but {len(refs)} references: they must pair up")
     if not hyps:
         raise ValueError("no hypotheses to score")
 
@@ -23,18 +24,19 @@ def _sacrebleu(metric: BLEU | CHRF, hyps: list[str], refs: list[str]) -> dict:
     return {"score": float(score.score), "signature": str(metric.get_signature())}
 
 def bleu(hyps: list[str], refs: list[str], **kw) -> dict:
-    """Corpus BLEU (sacrebleu defaults: 13a tokeniser, exp smoothing), e.g. ``{"score": 27.3, "signature": ...}``.
-    ``kw`` goes to ``sacrebleu.metrics.BLEU`` (``tokenize="intl"``, ``lowercase=True``, ...)."""
+    """Corpus BLEU (sacrebleu defaults: 13a tokeniser, exp smoothing): ``{"score": 27.3,
+    "signature": ...}``. ``kw`` goes to ``sacrebleu.metrics.BLEU`` (``tokenize="intl"``, ...)."""
     return _sacrebleu(BLEU(**kw), hyps, refs)
 
 def chrf(hyps: list[str], refs: list[str], **kw) -> dict:
-    """Corpus chrF (character 6-grams), same return format as :func:`bleu`; ``kw`` goes to ``CHRF``."""
+    """Corpus chrF (character 6-grams), returned as by :func:`bleu`; ``kw`` goes to ``CHRF``."""
     return _sacrebleu(CHRF(**kw), hyps, refs)
 
 def rouge(hyps: list[str], refs: list[str]) -> dict:
     """ROUGE-1, -2 and -L F1 x 100 averaged over sentences, with Porter stemming (Sec. 4.3).
     rouge-score keeps only ``[a-z0-9]`` tokens after lowercasing, so it suits English (the paper's
-    Gigaword) but scores text in other scripts as empty: ``rouge(["the cats"], ["the cat"])["rouge1"] -> 100``."""
+    Gigaword) but scores text in other scripts as empty:
+    ``rouge(["the cats"], ["the cat"])["rouge1"] -> 100``."""
     _check(hyps, refs)
     keys = ("rouge1", "rouge2", "rougeL")
     from rouge_score import rouge_scorer  # imported here: only summarisation needs it
@@ -47,22 +49,28 @@ def rouge(hyps: list[str], refs: list[str]) -> dict:
             totals[k] += scores[k].fmeasure
     return {k: 100.0 * v / len(hyps) for k, v in totals.items()}
 
-def paired_bootstrap(baseline: list[str], system: list[str], refs: list[str], n: int = 1000) -> dict:
-    """sacrebleu's paired bootstrap resampling (Koehn, 2004) of two systems' outputs on the same test set, for BLEU
-    and chrF: ``{"BLEU": {"baseline": 3.1, "system": 4.2, "baseline_ci": 0.9, "system_ci": 1.0, "p_value": 0.02,
-    "signature": ...}, "chrF": {...}}``; ``p_value``: how often a resample does not favour the observed winner (1.0
-    when the two scores are equal: sacrebleu would give its smallest p-value to two identical systems)."""
+def paired_bootstrap(baseline: list[str], system: list[str], refs: list[str],
+                     n: int = 1000) -> dict:
+    """sacrebleu's paired bootstrap resampling (Koehn, 2004) of two systems' outputs on the same
+    test set, for BLEU and chrF: ``{"BLEU": {"baseline": 3.1, "system": 4.2, "baseline_ci": 0.9,
+    "system_ci": 1.0, "p_value": 0.02, "signature": ...}, "chrF": {...}}``; ``p_value``: how often
+    a resample does not favour the observed winner (1.0 when the two scores are equal: sacrebleu
+    would give its smallest p-value to two identical systems)."""
     from sacrebleu.significance import PairedTest
 
     _check(baseline, refs), _check(system, refs)
     systems = [("baseline", list(baseline)), ("system", list(system))]
-    sigs, scores = PairedTest(systems, {"BLEU": BLEU(), "chrF": CHRF()}, [list(refs)], test_type="bs", n_samples=n)()
-    return {m: {"baseline": b.score, "system": s.score, "baseline_ci": float(b.ci), "system_ci": float(s.ci),
-                "p_value": float(s.p_value) if s.score != b.score else 1.0, "signature": str(sig)}
-            for m, sig, (b, s) in zip(("BLEU", "chrF"), sigs.values(), (scores[k] for k in scores if k != "System"))}
+    metrics = {"BLEU": BLEU(), "chrF": CHRF()}
+    sigs, scores = PairedTest(systems, metrics, [list(refs)], test_type="bs", n_samples=n)()
+    results = [scores[k] for k in scores if k != "System"]  # per metric: [baseline's, system's]
+    return {m: {"baseline": b.score, "system": s.score, "baseline_ci": float(b.ci),
+                "system_ci": float(s.ci), "signature": str(sig),
+                "p_value": float(s.p_value) if s.score != b.score else 1.0}
+            for m, sig, (b, s) in zip(metrics, sigs.values(), results)}
 
 def perplexity(nll_sum: float, n_tokens: int) -> float:
-    """exp(mean negative log-likelihood per token), natural log: ``perplexity(3 * math.log(2), 3) -> 2.0``.
+    """exp(mean negative log-likelihood per token), natural log:
+    ``perplexity(3 * math.log(2), 3) -> 2.0``.
     Returns ``inf`` rather than overflowing when the mean loss is huge (a diverged model)."""
     if n_tokens <= 0:
         raise ValueError(f"perplexity needs at least one token, got n_tokens={n_tokens}")

@@ -1,11 +1,12 @@
 """Transformer encoder-decoder for MASS (Sec. 4.1).
 
-As in XLM and MASS: learned positions, a language embedding added to every token, the sum through a
-LayerNorm (XLM's ``layer_norm_emb``), GELU, post-LN by default (``pre_ln=True``: pre-LN). minimass's own
-simplification: one embedding table shared by encoder, decoder and output layer, one cross-attention for all
-languages (XLM and MASS build two models with their own embeddings, tying only the decoder's input and output
-ones, and MASS has one cross-attention output projection per language). The decoder takes explicit positions:
-MASS feeds it only the fragment, each token at its own position (Sec. 4.1, decoder padding removed)."""
+As in XLM and MASS: learned positions, a language embedding added to every token, the sum through
+a LayerNorm (XLM's ``layer_norm_emb``), GELU, post-LN by default (``pre_ln=True``: pre-LN).
+minimass's own simplification: one embedding table shared by encoder, decoder and output layer, one
+cross-attention for all languages (XLM and MASS build two models with their own embeddings, tying
+only the decoder's input and output ones, and MASS has one cross-attention output projection per
+language). The decoder takes explicit positions: MASS feeds it only the fragment, each token at its
+own position (Sec. 4.1, decoder padding removed)."""
 
 from __future__ import annotations
 
@@ -18,30 +19,38 @@ from torch import Tensor, nn
 
 from .tokenizer import PAD
 
-torch.backends.cuda.enable_cudnn_sdp(False)  # cuDNN attention plans anew for every new length: 2.8-4.7x slower steps
+torch.backends.cuda.enable_cudnn_sdp(False)  # cuDNN SDPA replans per new length (2.8-4.7x slower)
 
 @dataclass
 class ModelConfig:
-    vocab_size: int = 8000      # joint BPE vocabulary shared by all languages (set from the tokenizer)
+    vocab_size: int = 8000      # joint BPE vocabulary of all languages (set from the tokenizer)
     n_langs: int = 4            # language embeddings: en, fr, de, ro
     d_model: int = 256          # hidden size (paper: 1024)
     n_heads: int = 4            # attention heads (paper: 8)
     d_ff: int = 1024            # feed-forward inner size (paper: 4096)
     n_enc_layers: int = 3       # encoder layers (paper: 6)
     n_dec_layers: int = 3       # decoder layers (paper: 6)
-    max_positions: int = 512    # learned absolute positions (paper filters sentences over 175 tokens)
+    max_positions: int = 512    # learned absolute positions (the paper drops sentences over 175)
     dropout: float = 0.1        # on embeddings, residual branches and FFN activations
     attn_dropout: float = 0.1   # on attention weights
-    pre_ln: bool = False        # False: post-LN as in XLM/MASS; True: pre-LN (more stable when deep)
+    pre_ln: bool = False        # False: post-LN as in XLM/MASS; True: pre-LN (stabler when deep)
     pad_id: int = PAD           # padding token id (never attended to in the encoder)
 
 # Named model sizes. `smoke` is for CI, `cpu` for a laptop, `gpu` is the paper's Sec. 4.1 model.
 MODEL_PRESETS: dict[str, dict] = {
-    "smoke": dict(d_model=64, n_heads=4, d_ff=256, n_enc_layers=2, n_dec_layers=2, max_positions=256),
+    "smoke": dict(d_model=64, n_heads=4, d_ff=256, n_enc_layers=2, n_dec_layers=2,
+                  max_positions=256),
     "cpu": dict(d_model=256, n_heads=4, d_ff=1024, n_enc_layers=3, n_dec_layers=3),
     "gpu": dict(d_model=1024, n_heads=8, d_ff=4096, n_enc_layers=6, n_dec_layers=6)}
 
 BOOLS = {"true": True, "1": True, "false": False, "0": False}
+
+def _parse(text: str, like):  # a command line's text as the type of the field's value ``like``
+    if isinstance(like, bool):
+        return BOOLS[text.lower()]
+    if isinstance(like, tuple):  # "1,2" -> (1, 2)
+        return tuple(type(like[0])(v) for v in text.split(","))
+    return type(like)(text)
 
 def override(cfg, overrides: dict | None = None, **kw):
     """Return a copy of dataclass ``cfg`` with fields replaced; unknown keys are errors.
@@ -53,18 +62,17 @@ def override(cfg, overrides: dict | None = None, **kw):
         if key not in fields:
             raise KeyError(f"unknown {type(cfg).__name__} key {key!r}; known: {', '.join(fields)}")
         old = getattr(cfg, key)
-        if isinstance(value, str) and not isinstance(old, str) and old is not None:  # from a command line
+        if isinstance(value, str) and not isinstance(old, str) and old is not None:
             try:
-                value = (BOOLS[value.lower()] if isinstance(old, bool) else type(old)(type(old[0])(v) for v in
-                         value.split(",")) if isinstance(old, tuple) else type(old)(value))
+                value = _parse(value, old)
             except (ValueError, KeyError):
-                msg = f"{type(cfg).__name__} key {key!r}: expected {type(old).__name__}, got {value!r}"
-                raise ValueError(msg) from None
+                raise ValueError(f"{type(cfg).__name__} key {key!r}: expected "
+                                 f"{type(old).__name__}, got {value!r}") from None
         changes[key] = value
     return dataclasses.replace(cfg, **changes)
 
 class Attention(nn.Module):
-    """Multi-head attention through ``F.scaled_dot_product_attention``, with an optional KV cache."""
+    """Multi-head attention through ``F.scaled_dot_product_attention``, with optional KV cache."""
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.nh, self.p = cfg.n_heads, cfg.attn_dropout
@@ -91,7 +99,8 @@ class Attention(nn.Module):
         T, S = q.size(2), k.size(2)
         if causal and T > 1:  # query t sits at key S-T+t and sees keys up to it
             mask = torch.ones(T, S, dtype=torch.bool, device=x.device).tril(S - T)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.p if self.training else 0.0)
+        p = self.p if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
         return self.out(y.transpose(1, 2).flatten(2))                  # (B, T, C)
 
 class Layer(nn.Module):
@@ -101,8 +110,8 @@ class Layer(nn.Module):
         self.pre_ln = cfg.pre_ln
         self.self_attn = Attention(cfg)
         self.cross_attn = Attention(cfg) if cross else None
-        self.ffn = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff), nn.GELU(), nn.Dropout(cfg.dropout),
-                                 nn.Linear(cfg.d_ff, cfg.d_model))
+        self.ffn = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_ff), nn.GELU(),
+                                 nn.Dropout(cfg.dropout), nn.Linear(cfg.d_ff, cfg.d_model))
         self.norms = nn.ModuleList(nn.LayerNorm(cfg.d_model) for _ in range(3 if cross else 2))
         self.drop = nn.Dropout(cfg.dropout)
 
@@ -113,16 +122,16 @@ class Layer(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor | None = None, memory: Tensor | None = None,
                 mem_mask: Tensor | None = None, cache: dict | None = None) -> Tensor:
-        causal = self.cross_attn is not None
+        causal = self.cross_attn is not None  # a decoder layer's self-attention
+        kv_self, kv_cross = (None, None) if cache is None else (cache["self"], cache["cross"])
         x = self.residual(0, x, lambda h: self.self_attn(h, mask=mask, causal=causal,
-                                                         cache=None if cache is None else cache["self"]))
-        if self.cross_attn is not None and memory is not None:  # no memory: decoder-only LM (BERT+LM)
-            x = self.residual(1, x, lambda h: self.cross_attn(h, memory, mem_mask,
-                                                              cache=None if cache is None else cache["cross"]))
+                                                         cache=kv_self))
+        if self.cross_attn is not None and memory is not None:  # none: decoder-only LM (BERT+LM)
+            x = self.residual(1, x, lambda h: self.cross_attn(h, memory, mem_mask, cache=kv_cross))
         return self.residual(len(self.norms) - 1, x, self.ffn)
 
 class Seq2Seq(nn.Module):
-    """The MASS encoder-decoder (Sec. 4.1). Tokens are ``(B, T)`` ids; ``lang`` is an int or ``(B,)``.
+    """The MASS encoder-decoder (Sec. 4.1). Tokens are ``(B, T)`` ids; a ``lang`` is an int or (B,).
 
     >>> model = Seq2Seq(ModelConfig(vocab_size=100, d_model=32, n_heads=2, d_ff=64))
     >>> model(torch.tensor([[5, 6, 2]]), 0, torch.tensor([[4, 5]]), 0).shape
@@ -143,7 +152,7 @@ class Seq2Seq(nn.Module):
         self.decoder = nn.ModuleList(Layer(cfg, cross=True) for _ in range(cfg.n_dec_layers))
         self.enc_norm = nn.LayerNorm(d) if cfg.pre_ln else nn.Identity()
         self.dec_norm = nn.LayerNorm(d) if cfg.pre_ln else nn.Identity()
-        self.out_bias = nn.Parameter(torch.zeros(cfg.vocab_size))  # output weights = tok_emb (shared)
+        self.out_bias = nn.Parameter(torch.zeros(cfg.vocab_size))  # output weights: tok_emb
         self.apply(self._init)
 
     def _init(self, m: nn.Module) -> None:
@@ -165,14 +174,15 @@ class Seq2Seq(nn.Module):
         if positions is None:
             positions = torch.arange(T, device=tokens.device).expand(B, T)
         if int(positions.max()) >= self.cfg.max_positions:
-            raise ValueError(f"position {int(positions.max())} >= max_positions={self.cfg.max_positions}")
+            raise ValueError(f"position {int(positions.max())} >= "
+                             f"max_positions={self.cfg.max_positions}")
         lang = torch.as_tensor(lang, device=tokens.device)
         lang = lang.view(-1, 1) if lang.dim() == 1 else lang   # (B,) -> (B, 1); () broadcasts
         x = self.tok_emb(tokens) + self.pos_emb(positions) + self.lang_emb(lang)
         return self.drop(self.emb_norm(x))
 
     def encode(self, src: Tensor, lang: int | Tensor) -> tuple[Tensor, Tensor]:
-        """Encode ``src`` (B, S); returns the memory (B, S, d) and its attention mask (B, 1, 1, S)."""
+        """Encode ``src`` (B, S): the memory (B, S, d) and its attention mask (B, 1, 1, S)."""
         mask = (src != self.cfg.pad_id)[:, None, None, :]   # True = may be attended to
         x = self.embed(src, lang)
         for layer in self.encoder:
@@ -182,8 +192,8 @@ class Seq2Seq(nn.Module):
     def decode(self, tgt: Tensor, lang: int | Tensor, memory: Tensor | None = None,
                mem_mask: Tensor | None = None, positions: Tensor | None = None,
                cache: list[dict] | None = None, project: bool = True) -> Tensor:
-        """Run the decoder on ``tgt`` (B, T) at ``positions`` (default 0..T-1); returns logits (B, T, V),
-        or with ``project=False`` the final hidden states (B, T, d).
+        """Run the decoder on ``tgt`` (B, T) at ``positions`` (default 0..T-1); returns logits
+        (B, T, V), or with ``project=False`` the final hidden states (B, T, d).
 
         With ``cache`` (from :meth:`new_cache`) only the new tokens are fed at each step and
         their positions default to continuing after the cached ones."""
@@ -191,8 +201,8 @@ class Seq2Seq(nn.Module):
             past = cache[0]["self"]["k"].size(2)
             positions = torch.arange(past, past + tgt.size(1), device=tgt.device).expand_as(tgt)
         x = self.embed(tgt, lang, positions)
-        for i, layer in enumerate(self.decoder):
-            x = layer(x, memory=memory, mem_mask=mem_mask, cache=None if cache is None else cache[i])
+        for layer, kv in zip(self.decoder, cache or [None] * len(self.decoder)):
+            x = layer(x, memory=memory, mem_mask=mem_mask, cache=kv)
         return self.project(self.dec_norm(x)) if project else self.dec_norm(x)
 
     def project(self, h: Tensor) -> Tensor:
@@ -226,10 +236,12 @@ def build_model(preset: str = "cpu", vocab_size: int = 8000, **overrides) -> Seq
 
 def forward_flops(cfg: ModelConfig, src_len: int, tgt_len: int) -> dict[str, float]:
     """Rough forward FLOPs (multiply-adds x 2) of the encoder and decoder per sentence.
-    Used to show Sec. 4.1's claim that removing the decoder padding halves decoder compute at k = m/2."""
+    Sec. 4.1's claim: removing the decoder padding halves the decoder's compute at k = m/2."""
     d, f = cfg.d_model, cfg.d_ff
     enc = cfg.n_enc_layers * src_len * (2 * 4 * d * d + 2 * 2 * d * f + 2 * 2 * src_len * d)
-    # per target token: self-attn q,k,v,out + cross-attn q,out (12 d^2), FFN, attention scores over T + S keys;
-    # the cross-attention keys/values of the S memory vectors are projected once per layer (4 S d^2)
-    dec = cfg.n_dec_layers * (tgt_len * (12 * d * d + 4 * d * f + 4 * (tgt_len + src_len) * d) + 4 * src_len * d * d)
-    return {"encoder": float(enc), "decoder": float(dec), "output": 2.0 * tgt_len * d * cfg.vocab_size}
+    # per target token: self-attn q,k,v,out + cross-attn q,out (12 d^2), FFN, attention scores over
+    # T + S keys; the cross-attention keys/values of the S memory vectors: once per layer (4 S d^2)
+    per_token = 12 * d * d + 4 * d * f + 4 * (tgt_len + src_len) * d
+    dec = cfg.n_dec_layers * (tgt_len * per_token + 4 * src_len * d * d)
+    output = 2.0 * tgt_len * d * cfg.vocab_size
+    return {"encoder": float(enc), "decoder": float(dec), "output": output}

@@ -37,7 +37,8 @@ class Tokenizer:
         self.sp = spm.SentencePieceProcessor(model_proto=model_proto)
         for i, s in enumerate(SPECIALS):
             if self.sp.id_to_piece(i) != s:
-                raise ValueError(f"tokenizer model: id {i} is {self.sp.id_to_piece(i)!r}, expected {s!r}")
+                piece = self.sp.id_to_piece(i)
+                raise ValueError(f"tokenizer model: id {i} is {piece!r}, expected {s!r}")
 
     @classmethod
     def train(cls, texts: Iterable[str], vocab_size: int = 8000, character_coverage: float = 1.0,
@@ -50,11 +51,11 @@ class Tokenizer:
         spm.set_random_generator_seed(seed)
         buf = io.BytesIO()
         spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(texts), model_writer=buf, vocab_size=vocab_size, model_type="bpe",
-            character_coverage=character_coverage, pad_id=PAD, bos_id=BOS, eos_id=EOS, unk_id=UNK,
-            user_defined_symbols=["[M]"], input_sentence_size=max_sentences, shuffle_input_sentence=True,
-            hard_vocab_limit=False, byte_fallback=True, num_threads=os.cpu_count() or 1,
-            normalization_rule_name="nfkc", minloglevel=2)
+            sentence_iterator=iter(texts), model_writer=buf, vocab_size=vocab_size,
+            model_type="bpe", character_coverage=character_coverage, pad_id=PAD, bos_id=BOS,
+            eos_id=EOS, unk_id=UNK, user_defined_symbols=["[M]"], input_sentence_size=max_sentences,
+            shuffle_input_sentence=True, hard_vocab_limit=False, byte_fallback=True,
+            num_threads=os.cpu_count() or 1, normalization_rule_name="nfkc", minloglevel=2)
         return cls(buf.getvalue())
 
     @classmethod
@@ -76,15 +77,15 @@ class Tokenizer:
         return hashlib.sha256(self.proto).hexdigest()[:16]
 
     def encode(self, text: str | list[str], eos: bool = True) -> list[int] | list[list[int]]:
-        """Text to ids, ending with ``</s>`` (the fragment may cover it: DESIGN notes)."""
+        """Text to ids, ending with ``</s>`` (a MASS fragment may cover it: m counts it)."""
         if isinstance(text, list):
             return [self.encode(t, eos) for t in text]
         ids = self.sp.encode(text)
         return ids + [EOS] if eos else ids
 
     def decode(self, ids) -> str | list[str]:
-        """Ids to text; specials and ids past the vocabulary (a larger model's, e.g. T5's sentinels) are dropped,
-        decoding stops at the first ``</s>``."""
+        """Ids to text, up to the first ``</s>``; specials and ids past the vocabulary (a larger
+        model's, e.g. T5's sentinels) are dropped."""
         if hasattr(ids, "tolist"):
             ids = ids.tolist()
         if ids and isinstance(ids[0], list):
