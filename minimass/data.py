@@ -185,13 +185,13 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
            unzip="cornell movie-dialogs corpus/movie_",
            description="Cornell Movie-Dialogs: 220,579 exchanges; ~10 MB")]}
 
-def _check(value: str, known: Iterable[str] = LANGS, what: str = "language") -> None:
+def _require_known(value: str, known: Iterable[str] = LANGS, what: str = "language") -> None:
     if value not in known:
         raise ValueError(f"unknown {what} {value!r}; known: {', '.join(known)}")
 
 def get_source(name: str) -> Source:
     """The registered source ``name``; an unknown name raises ``ValueError`` listing the known."""
-    _check(name, SOURCES, "source")
+    _require_known(name, SOURCES, "source")
     return SOURCES[name]
 
 def source_table() -> str:
@@ -287,7 +287,7 @@ def _bbc(path: Path) -> list[tuple[str, str, list[str]]]:  # per article: id, he
     return out
 
 def _wiki(path: Path, lang: str = "en") -> list[tuple[str, list[str]]]:  # (title, sentences)
-    _check(lang, ("en", "fr"), "wiki language")
+    _require_known(lang, ("en", "fr"), "wiki language")
     name = f"summaries_{lang}-{'us' if lang == 'en' else 'fr'}.json"
     data = json.loads((path / name).read_text("utf-8"))
     return [(title, split_sentences(d.get("extract") or "")) for title, d in data.items()]
@@ -312,7 +312,7 @@ def _gigaword(path: Path, split: str = "train") -> list[tuple[str, str]]:  # (ar
     return read_parallel(path / f"{split}.src.txt", path / f"{split}.tgt.txt")
 
 def _newstest(path: Path, lang: str = "fr", split: str = "test") -> list[tuple[str, str]]:
-    _check(lang, NEWSTEST)
+    _require_known(lang, NEWSTEST)
     return read_parallel(path / f"{split}.en-{lang}.en", path / f"{split}.en-{lang}.{lang}")
 
 READERS = {"bible": lambda p, version="4": _bible(p, version), "bbc": _bbc, "chitchat": _chitchat,
@@ -358,12 +358,13 @@ def monolingual(lang: str, sources: Sequence[str] | None = None, seed: int = 0,
     """Sentences of ``lang`` for pre-training (Sec. 4.1); ``sources`` default: all Bible versions
     and Wikipedia. Bible valid/test = Mark/Matthew, and no version of Matthew, Mark or Luke is in
     train; other sources hold out the task builders' hashed items. ``paths``: local copies."""
-    _check(lang)
+    _require_known(lang)
     sources = sources or [s for s in ("bible", "wiki") if lang in SOURCES[s].langs]
     parts: dict[str, list[str]] = {"train": [], "valid": [], "test": []}
+    sentence_sources = ("bible", "wiki", "bbc", "chitchat", "cornell", "newscrawl")
     for s in sources:
-        _check(s, ("bible", "wiki", "bbc", "chitchat", "cornell", "newscrawl"), "sentence source")
-        _check(lang, SOURCES[s].langs, f"language of source {s!r}")
+        _require_known(s, sentence_sources, "monolingual source")
+        _require_known(lang, SOURCES[s].langs, f"language of source {s!r}")
         root = _root(s, (paths or {}).get(s), [lang])
         if s == "bible":
             verses = [_bible(root, v) for v in BIBLE[lang]]
@@ -376,7 +377,7 @@ def monolingual(lang: str, sources: Sequence[str] | None = None, seed: int = 0,
             parts[k] += got[k]
     return _finish(parts, f"monolingual {lang}", seed, tokenizer, max_len, sources=sources)
 
-def _pairs(root: Path, src: str, tgt: str, books: Iterable[int]) -> list[tuple[str, str]]:
+def _verse_pairs(root: Path, src: str, tgt: str, books: Iterable[int]) -> list[tuple[str, str]]:
     a, b, books = _bible(root, BIBLE[src][0]), _bible(root, BIBLE[tgt][0]), set(books)
     return [(a[k], b[k]) for k in sorted(a) if k[0] in books and k in b]
 
@@ -386,10 +387,10 @@ def parallel(src_lang: str, tgt_lang: str, n_train: int | None = None, seed: int
     """(src, tgt) Bible verse pairs (first version in ``BIBLE``: WEB-Segond, ...) for low-resource
     NMT (Sec. 4.2): test Matthew, valid Mark, train other books but Luke; ``n_train``: Fig. 3."""
     for lang in (src_lang, tgt_lang):
-        _check(lang)
+        _require_known(lang)
     root = _root("bible", path)
     books = {b for b, _, _ in _bible(root, BIBLE[src_lang][0])} - HELD_OUT
-    parts = {k: _pairs(root, src_lang, tgt_lang, bs)
+    parts = {k: _verse_pairs(root, src_lang, tgt_lang, bs)
              for k, bs in (("train", books), ("valid", [VALID_BOOK]), ("test", [TEST_BOOK]))}
     return _finish(parts, f"parallel {src_lang}-{tgt_lang}", seed, tokenizer, max_len, n_train,
                    ["bible"], versions=(BIBLE[src_lang][0], BIBLE[tgt_lang][0]))
@@ -400,7 +401,7 @@ def unsupervised(l1: str = "en", l2: str = "fr", seed: int = 0, tokenizer: Any =
     (all versions of a language; books that retell each other on one side; seeded, balanced in
     verses); valid/test = Mark/Matthew pairs; Luke is in no split (more text: ``monolingual``)."""
     for lang in (l1, l2):
-        _check(lang)
+        _require_known(lang)
     root = _root("bible", path)
     books = [b for b, _, _ in _bible(root, BIBLE[l1][0]) if b not in HELD_OUT]  # one per verse
     groups = [(b,) for b in sorted(set(books) - {b for g in BOOK_GROUPS for b in g})] + BOOK_GROUPS
@@ -410,8 +411,8 @@ def unsupervised(l1: str = "en", l2: str = "fr", seed: int = 0, tokenizer: Any =
         side[min(side, key=lambda lg: sum(b in side[lg] for b in books))] |= set(g)
     train = {lg: [t for v in BIBLE[lg] for (b, _, _), t in _bible(root, v).items() if b in side[lg]]
              for lg in side}
-    parts = {"train": train, "valid": _pairs(root, l1, l2, [VALID_BOOK]),
-             "test": _pairs(root, l1, l2, [TEST_BOOK])}
+    parts = {"train": train, "valid": _verse_pairs(root, l1, l2, [VALID_BOOK]),
+             "test": _verse_pairs(root, l1, l2, [TEST_BOOK])}
     return _finish(parts, f"unsupervised {l1}-{l2}", seed, tokenizer, max_len, None, ["bible"],
                    books={lg: sorted(b) for lg, b in side.items()})
 
@@ -420,7 +421,7 @@ def summarization(source: str = "bbc", seed: int = 0, lead: int = 1, n_train: in
                   path: str | Path | None = None) -> Splits:
     """(article lead, headline) pairs (Sec. 4.3, as Gigaword): ``bbc``: first ``lead`` sentences ->
     headline, 5% valid, 10% test by a hash of the article id; ``gigaword`` (online): its own."""
-    _check(source, ("bbc", "gigaword"), "summarization source")
+    _require_known(source, ("bbc", "gigaword"), "summarization source")
     root = _root(source, path)
     if source == "gigaword":  # its own train, dev and test files
         parts = {k: _gigaword(root, f) for k, f in [("train", "train"), ("valid", "dev"),
@@ -436,7 +437,7 @@ def dialogue(source: str = "chitchat", seed: int = 0, n_train: int | None = None
              path: str | Path | None = None) -> Splits:
     """(utterance, response) pairs of consecutive turns (Sec. 4.4) of ``chitchat`` or ``cornell``
     (online); whole conversations are held out (2% valid, 2% test by a hash of their id)."""
-    _check(source, ("chitchat", "cornell"), "dialogue source")
+    _require_known(source, ("chitchat", "cornell"), "dialogue source")
     convs = READERS[source](_root(source, path))
     turns = ((k, list(zip(ts, ts[1:]))) for k, ts in convs)
     parts = _by_bucket(turns, SOURCES[source].held_out)

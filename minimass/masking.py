@@ -61,7 +61,7 @@ def pad(seqs: Sentences, pad_id: int = PAD) -> Tensor:
         out[i, : len(s)] = torch.as_tensor(list(s), dtype=torch.long)
     return out
 
-def _check(seqs: Sentences) -> list[list[int]]:
+def _as_id_lists(seqs: Sentences) -> list[list[int]]:
     seqs = [list(map(int, s)) for s in seqs]
     if not seqs:
         raise ValueError("empty batch: no sequences given")
@@ -117,7 +117,7 @@ def mass_mask(seqs: Sentences, ratio: float = 0.5, *, vocab_size: int, lang: int
         raise ValueError(f"first must be 'mask' or 'prev', got {first!r}")
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"ratio must be in [0, 1], got {ratio}")
-    seqs = _check(seqs)
+    seqs = _as_id_lists(seqs)
     src, dec_in, target, positions = [], [], [], []
     for i, s in enumerate(seqs):
         m = len(s)
@@ -156,7 +156,7 @@ def mlm_mask(seqs: Sentences, p: float = 0.15, *, vocab_size: int, lang: int = 0
     """BERT's masked LM for the encoder of the BERT+LM baseline: each token is chosen with
     probability ``p`` (at least one per sentence), replaced 80/10/10, and predicted from the
     encoder's output at its own position (``dec_in`` is None)."""
-    seqs = _check(seqs)
+    seqs = _as_id_lists(seqs)
     src, target = [], []
     for s in seqs:
         chosen = (torch.rand(len(s), generator=generator) < p).nonzero().flatten().tolist()
@@ -170,7 +170,7 @@ def mlm_mask(seqs: Sentences, p: float = 0.15, *, vocab_size: int, lang: int = 0
 def clm_batch(seqs: Sentences, *, lang: int = 0) -> Batch:
     """A causal language-model batch for the decoder of BERT+LM (no encoder, ``src`` is None):
     input ``<s> x1 .. x_{m-1}``, target ``x1 .. x_m``."""
-    seqs = _check(seqs)
+    seqs = _as_id_lists(seqs)
     return Batch(None, _shifted(seqs), pad(seqs), None, lang, lang)
 
 def seq2seq_batch(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], *, src_lang: int = 0,
@@ -178,7 +178,7 @@ def seq2seq_batch(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], *, src_l
     """A supervised batch (fine-tuning, Sec. 4.2-4.4): encode x; ``<s> y`` predicts ``y </s>``."""
     if not pairs:
         raise ValueError("empty batch: no pairs given")
-    srcs, tgts = _check([p[0] for p in pairs]), _check([p[1] for p in pairs])
+    srcs, tgts = _as_id_lists([p[0] for p in pairs]), _as_id_lists([p[1] for p in pairs])
     return Batch(pad(srcs), _shifted(tgts), pad(tgts), None, src_lang, tgt_lang)
 
 def dae_noise(seqs: Sentences, *, shuffle: float = 3.0, drop: float = 0.1, blank: float = 0.1,
@@ -186,7 +186,7 @@ def dae_noise(seqs: Sentences, *, shuffle: float = 3.0, drop: float = 0.1, blank
     """Denoising auto-encoder baseline (Table 3, XLM's noise): shuffle words locally (each moves
     fewer than ``shuffle`` places), drop each with prob. ``drop``, replace each by [M] with prob.
     ``blank``; the decoder rebuilds the whole clean sentence. ``</s>`` is never noised."""
-    seqs = _check(seqs)
+    seqs = _as_id_lists(seqs)
     noisy = []
     for s in seqs:
         body, eos = _body(s)
@@ -210,7 +210,7 @@ def text_infilling(seqs: Sentences, ratio: float = 0.3, mean_span: float = 3.0, 
     rebuilds the whole sentence; ``</s>`` is never masked. ``spans``: fixed (start, length) lists.
     Example, x1..x6 </s> with spans (1, 2), (4, 0): encoder ``x1 [M] x4 [M] x5 x6 </s>``, target
     ``x1 .. x6 </s>``."""
-    seqs, noisy = _check(seqs), []
+    seqs, noisy = _as_id_lists(seqs), []
     for i, s in enumerate(seqs):
         body, eos = _body(s)
         todo = list(spans[i]) if spans is not None else []  # (start, length) of every span
@@ -243,7 +243,7 @@ def span_corruption(seqs: Sentences, ratio: float = 0.15, mean_span: float = 3.0
     ids); the decoder predicts each span after its sentinel, then a final sentinel. ``spans``:
     fixed sorted (start, length) lists. Example, x1..x6 </s> with spans (1, 2), (4, 1): encoder
     ``x1 S0 x4 S1 x6 </s>``, target ``S0 x2 x3 S1 x5 S2 </s>``."""
-    seqs, src, tgt = _check(seqs), [], []
+    seqs, src, tgt = _as_id_lists(seqs), [], []
     for i, s in enumerate(seqs):
         body, eos = _body(s)
         todo = list(spans[i]) if spans is not None else []  # (start, length) of every span

@@ -12,32 +12,32 @@ import math
 from sacrebleu.metrics import BLEU, CHRF
 
 
-def _check(hyps: list[str], refs: list[str]) -> None:
+def _require_pairs(hyps: list[str], refs: list[str]) -> None:
     if len(hyps) != len(refs):
         raise ValueError(f"{len(hyps)} hypotheses but {len(refs)} references: they must pair up")
     if not hyps:
         raise ValueError("no hypotheses to score")
 
-def _sacrebleu(metric: BLEU | CHRF, hyps: list[str], refs: list[str]) -> dict:
-    _check(hyps, refs)
+def _corpus_score(metric: BLEU | CHRF, hyps: list[str], refs: list[str]) -> dict:
+    _require_pairs(hyps, refs)
     score = metric.corpus_score(list(hyps), [list(refs)])  # the signature exists only after scoring
     return {"score": float(score.score), "signature": str(metric.get_signature())}
 
 def bleu(hyps: list[str], refs: list[str], **kw) -> dict:
     """Corpus BLEU (sacrebleu defaults: 13a tokeniser, exp smoothing): ``{"score": 27.3,
     "signature": ...}``. ``kw`` goes to ``sacrebleu.metrics.BLEU`` (``tokenize="intl"``, ...)."""
-    return _sacrebleu(BLEU(**kw), hyps, refs)
+    return _corpus_score(BLEU(**kw), hyps, refs)
 
 def chrf(hyps: list[str], refs: list[str], **kw) -> dict:
     """Corpus chrF (character 6-grams), returned as by :func:`bleu`; ``kw`` goes to ``CHRF``."""
-    return _sacrebleu(CHRF(**kw), hyps, refs)
+    return _corpus_score(CHRF(**kw), hyps, refs)
 
 def rouge(hyps: list[str], refs: list[str]) -> dict:
     """ROUGE-1, -2 and -L F1 x 100 averaged over sentences, with Porter stemming (Sec. 4.3).
     rouge-score keeps only ``[a-z0-9]`` tokens after lowercasing, so it suits English (the paper's
     Gigaword) but scores text in other scripts as empty:
     ``rouge(["the cats"], ["the cat"])["rouge1"] -> 100``."""
-    _check(hyps, refs)
+    _require_pairs(hyps, refs)
     keys = ("rouge1", "rouge2", "rougeL")
     from rouge_score import rouge_scorer  # imported here: only summarisation needs it
 
@@ -58,7 +58,7 @@ def paired_bootstrap(baseline: list[str], system: list[str], refs: list[str],
     would give its smallest p-value to two identical systems)."""
     from sacrebleu.significance import PairedTest
 
-    _check(baseline, refs), _check(system, refs)
+    _require_pairs(baseline, refs), _require_pairs(system, refs)
     systems = [("baseline", list(baseline)), ("system", list(system))]
     metrics = {"BLEU": BLEU(), "chrF": CHRF()}
     sigs, scores = PairedTest(systems, metrics, [list(refs)], test_type="bs", n_samples=n)()
