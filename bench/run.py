@@ -57,7 +57,7 @@ sys.path.insert(1, str(ROOT / "scripts"))  # to_huggingface.py
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from minimass import cli, data  # noqa: E402
+from minimass import data, recipes  # noqa: E402
 from minimass.masking import mass_mask, pad, seq2seq_batch  # noqa: E402
 from minimass.model import build_model, forward_flops  # noqa: E402
 from minimass.search import beam_search, greedy  # noqa: E402
@@ -102,7 +102,7 @@ def plan(args) -> dict:
 
 def vocab_of(size: str) -> int:
     """The BPE size asked for at this model size (the tokenizer may come out slightly smaller)."""
-    return cli.DATA_SIZES[size]["vocab"]
+    return recipes.DATA_SIZES[size]["vocab"]
 
 
 def bf16_native() -> bool:
@@ -197,7 +197,7 @@ def load_trained(size: str):
     run = checkpoint_dir(size)
     try:
         info = json.loads((run / "ready.json").read_text())
-        model, tok, _ = load_checkpoint(cli.latest(run))
+        model, tok, _ = load_checkpoint(recipes.latest(run))
     except Exception:  # noqa: BLE001 - missing, unfinished, or written by an older minimass: train it again
         return None
     return model, tok, info

@@ -10,9 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import PRESETS, data, preset
+from . import PRESETS, data, preset, recipes
 from .model import ModelConfig, override
-from .recipes import DATA_SIZES, evaluate, finetune, latest, pretrain, pretrained  # noqa: F401 (re-exported)
 from .search import translate
 from .tokenizer import LANGS, Tokenizer
 from .trainer import OBJECTIVES, CheckpointError, load_checkpoint, train_config
@@ -90,7 +89,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     if args.cmd == "data":
         print(data.source_table())
     elif args.cmd == "pretrain":
-        pretrain(args.run, pr, args.langs, args.objectives, model_o, train_o, args.seed)
+        recipes.pretrain(args.run, pr, args.langs, args.objectives, model_o, train_o, args.seed)
     elif args.cmd == "finetune":
         if len(args.langs) != 2:
             got = ",".join(args.langs)
@@ -98,17 +97,17 @@ def run(argv: Sequence[str] | None = None) -> None:
         if args.corpus != "bible" and args.langs != ["en", "en"]:
             raise UsageError(f"--corpus {args.corpus} is English to English: add --langs en,en")
         tok = Tokenizer.load(args.tokenizer) if args.tokenizer else None
-        init = latest(args.init) if args.init else None
-        finetune(args.run, init, *args.langs, args.n_train, pr, model_o, train_o, args.seed, tok,
-                 args.valid_bleu, args.corpus)
+        init = recipes.latest(args.init) if args.init else None
+        recipes.finetune(args.run, init, *args.langs, args.n_train, pr, model_o, train_o, args.seed,
+                         tok, args.valid_bleu, args.corpus)
     elif args.cmd == "translate":
-        model, tok, _ = load_checkpoint(latest(args.checkpoint))
+        model, tok, _ = load_checkpoint(recipes.latest(args.checkpoint))
         out = translate(model, tok, data.read_lines(args.input), args.src, args.tgt, beam=args.beam)
         stdout = args.output == "-"
         with open(sys.stdout.fileno() if stdout else args.output, "w", closefd=not stdout) as f:
             f.writelines(line + "\n" for line in out)
     else:
-        res = evaluate(args.checkpoint, args.src, args.tgt, n=args.n, beam=args.beam)
+        res = recipes.evaluate(args.checkpoint, args.src, args.tgt, n=args.n, beam=args.beam)
         print(f"BLEU {res['bleu']['score']:.2f} ({res['bleu']['signature']})\n"
               f"chrF {res['chrf']['score']:.2f} ({res['chrf']['signature']}) on {res['n']} pairs")
 

@@ -18,7 +18,7 @@ import math
 import time
 from pathlib import Path
 
-from minimass import cli, data, recipes
+from minimass import data, recipes
 from minimass.metrics import bleu, chrf
 from minimass.search import translate
 from minimass.trainer import load_checkpoint, read_log
@@ -55,7 +55,7 @@ def main() -> None:
     folders = {name: run / f"ft-{name.split()[0].lower()}" for name in systems}
     for name, init in systems.items():
         print(f"\nfine-tuning en->fr from {name}: {n} steps on {args.pairs:,} pairs")
-        cli.finetune(folders[name], init, "en", "fr", n_train=args.pairs, train_overrides=short, tokenizer=tok)
+        recipes.finetune(folders[name], init, "en", "fr", n_train=args.pairs, train_overrides=short, tokenizer=tok)
     curves = {name: read_log(folders[name], "valid_ppl/mt-en-fr") for name in systems}
     print("\nvalidation perplexity (Mark verses), lower is better")
     print(f"{'step':>6}" + "".join(f"{name:>14}" for name in systems))
@@ -65,7 +65,7 @@ def main() -> None:
     src, refs = [p[0] for p in pairs], [p[1] for p in pairs]
     outs, scores = {}, {}
     for name in systems:
-        model = load_checkpoint(cli.latest(folders[name]))[0]
+        model = load_checkpoint(recipes.latest(folders[name]))[0]
         outs[name] = translate(model, tok, src, "en", "fr", beam=5, batch_size=256)  # one batch: no bar
         scores[name] = (bleu(outs[name], refs), chrf(outs[name], refs))
     print(f"\n{len(pairs)} held-out Matthew verses, beam 5:")

@@ -41,9 +41,9 @@ sys.path.insert(0, str(ROOT))  # the working tree's minimass, installed or not
 import torch  # noqa: E402
 
 from minimass import data  # noqa: E402
-from minimass.cli import DATA_SIZES  # noqa: E402
 from minimass.masking import mass_mask  # noqa: E402
 from minimass.model import MODEL_PRESETS, build_model, forward_flops  # noqa: E402
+from minimass.recipes import DATA_SIZES  # noqa: E402
 from minimass.search import translate  # noqa: E402
 from minimass.tokenizer import PAD, Tokenizer, lang_id  # noqa: E402
 from minimass.trainer import Task, Trainer, checkpoints, load_checkpoint, read_log, train_config  # noqa: E402
@@ -140,7 +140,7 @@ def check_matmul(args, dev: torch.device, state: dict) -> dict:
 
 
 def build_tasks(args, run_dir: Path) -> tuple[list[Task], Tokenizer, dict]:
-    """The data of ``minimass.cli.pretrain``: en and fr sentences from disjoint Bible books
+    """The data of ``minimass.recipes.pretrain``: en and fr sentences from disjoint Bible books
     (``data.unsupervised``), a joint BPE trained on them, one MASS task per language with Mark as validation."""
     if not data.get_source("bible").cached(LANGS) and not args.allow_download:
         raise RuntimeError(f"the Bible is not in the data cache {data.cache_dir()} (set MINIMASS_DATA to a copy; "

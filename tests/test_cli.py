@@ -6,7 +6,8 @@ import sys
 import pytest
 from toy import tiny_model
 
-from minimass.cli import UsageError, latest, split_overrides
+from minimass.cli import UsageError, split_overrides
+from minimass.recipes import latest
 from minimass.tokenizer import Tokenizer
 from minimass.trainer import save_checkpoint
 
