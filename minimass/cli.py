@@ -20,7 +20,9 @@ PRETRAINING = [o for o in OBJECTIVES if o not in ("mt", "bt")]  # mt and bt need
 
 
 def split_overrides(extra: Sequence[str]) -> tuple[dict, dict]:
-    """``["--model.d_model=128", "--train.lr=3e-4"]`` -> ({"d_model": "128"}, {"lr": "3e-4"})."""
+    """The ``--model.KEY=VALUE`` and ``--train.KEY=VALUE`` overrides, values still strings:
+    >>> split_overrides(["--model.d_model=128", "--train.lr=3e-4"])
+    ({'d_model': '128'}, {'lr': '3e-4'})"""
     out: dict[str, dict] = {"model": {}, "train": {}}
     for arg in extra:
         key, eq, value = arg.removeprefix("--").partition("=")

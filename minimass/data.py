@@ -229,11 +229,15 @@ def read_parallel(src_path: str | Path, tgt_path: str | Path) -> list[tuple[str,
     return list(zip(src, tgt))
 
 def normalize(text: str) -> str:
-    """Unicode NFKC; whitespace collapsed to single spaces and stripped."""
+    """Unicode NFKC; whitespace collapsed to single spaces and stripped:
+    >>> normalize("  a\\u00a0\\ufb01ne   day ")  # a no-break space, the ligature fi
+    'a fine day'"""
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 def split_sentences(text: str) -> list[str]:
-    """Split prose after '.', '!' or '?' before a capitalised word (enough for news and wikis)."""
+    """Split prose after '.', '!' or '?' before a capitalised word (enough for news and wikis):
+    >>> split_sentences("It rained. Then it stopped!  Did it? yes, it did.")
+    ['It rained.', 'Then it stopped!', 'Did it? yes, it did.']"""
     return [s for s in _SENT_END.split(normalize(text)) if s]
 
 def _sides(x: str | tuple) -> tuple:
@@ -241,7 +245,9 @@ def _sides(x: str | tuple) -> tuple:
 
 def clean(items: Iterable, tokenizer: Any = None, max_len: int = MAX_LEN) -> list:
     """Normalise sentences (or tuples of them); drop empty ones, those over ``max_len`` tokens
-    (Sec. 4.1: 175; BPE tokens with a tokenizer, else whitespace words) and duplicates."""
+    (Sec. 4.1: 175; BPE tokens with a tokenizer, else whitespace words) and duplicates:
+    >>> clean(["a  day", "", "a day", "b", ("c", ""), ("c", "d"), " ".join("w" * 176)])
+    ['a day', 'b', ('c', 'd')]"""
     def length(s: str) -> int:
         return len(tokenizer.encode(s, eos=False)) if tokenizer else len(s.split())
     out: dict = {}  # ordered like the input: the first of duplicates is kept
@@ -465,7 +471,9 @@ def example_len(x: Sequence) -> int:
 def batch_indices(lengths: Sequence[int], max_tokens: int, seed: int = 0,
                   shuffle: bool = True) -> list[list[int]]:
     """Length-bucketed batches (index lists) of at most ``max_tokens`` padded tokens (Sec. 4.1
-    counts batches in tokens); ties in length and the batch order are shuffled with ``seed``."""
+    counts batches in tokens); ties in length and the batch order are shuffled with ``seed``:
+    >>> batch_indices([3, 1, 2, 3], max_tokens=6)  # 2 x 2 and 2 x 3 padded tokens
+    [[1, 2], [3, 0]]"""
     rng, batches = random.Random(seed), [[]]
     for i in sorted(rng.sample(range(len(lengths)), len(lengths)), key=lengths.__getitem__):
         if (n := lengths[i]) > max_tokens:  # n is the longest so far: lengths ascend

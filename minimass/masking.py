@@ -55,7 +55,9 @@ class Batch:
         return self._map(Tensor.pin_memory)
 
 def pad(seqs: Sentences, pad_id: int = PAD) -> Tensor:
-    """Right-pad id lists into a LongTensor: ``pad([[5, 2], [7]]) -> [[5, 2], [7, 0]]``."""
+    """Right-pad id lists into a LongTensor:
+    >>> pad([[5, 2], [7]]).tolist()
+    [[5, 2], [7, 0]]"""
     out = torch.full((len(seqs), max((len(s) for s in seqs), default=0)), pad_id, dtype=torch.long)
     for i, s in enumerate(seqs):
         out[i, : len(s)] = torch.as_tensor(list(s), dtype=torch.long)
@@ -91,16 +93,19 @@ def _replace(tokens: list[int], where: list[int], vocab_size: int, probs: Sequen
     return out
 
 def fragment_length(m: int, ratio: float) -> int:
-    """k = round(ratio * m), clipped to [1, m] (Sec. 3.2): ``fragment_length(8, 0.5) -> 4``."""
+    """k = round(ratio * m), clipped to [1, m] (Sec. 3.2):
+    >>> fragment_length(8, 0.5), fragment_length(8, 0.01), fragment_length(8, 1.0)
+    (4, 1, 8)"""
     return min(max(round(ratio * m), 1), m)
 
 def mass_mask(seqs: Sentences, ratio: float = 0.5, *, vocab_size: int, lang: int = 0,
               mode: str = "mass", first: str = "mask", probs: Sequence[float] = (0.8, 0.1, 0.1),
               starts: Sequence | None = None, generator: Rng = None) -> Batch:
     """A MASS batch (Sec. 3.2, Fig. 1): mask a fragment of k tokens, predict it in the decoder.
-    Example (m=8, k=4, start 2, probs=(1, 0, 0), the paper's Fig. 1): encoder input
-    ``x1 x2 [M] [M] [M] [M] x7 x8``; decoder input ``[M] x3 x4 x5`` at positions 2..5;
-    target ``x3 x4 x5 x6``.
+    The paper's Fig. 1: x1..x8 as ids 11..18, k = 4 from position 2, every masked token [M] (4):
+    >>> b = mass_mask([list(range(11, 19))], vocab_size=100, starts=[2], probs=(1, 0, 0))
+    >>> b.src.tolist(), b.dec_in.tolist(), b.positions.tolist(), b.target.tolist()
+    ([[11, 12, 4, 4, 4, 4, 17, 18]], [[4, 13, 14, 15]], [[2, 3, 4, 5]], [[13, 14, 15, 16]])
 
     ``ratio`` sets k per sentence (k=1 is BERT's masked LM, k=m a standard LM; Table 1).
     ``mode``: ``"mass"``; ``"discrete"`` masks k positions drawn uniformly without replacement
@@ -144,7 +149,11 @@ def mass_mask(seqs: Sentences, ratio: float = 0.5, *, vocab_size: int, lang: int
     return Batch(pad(src), pad(dec_in), pad(target), pad(positions, 0), lang, lang)
 
 def decoder_input(s: Sequence[int], t: int, masked: set[int], first: str = "mask") -> int:
-    """What the decoder reads at masked position ``t`` to predict ``s[t]`` (Sec. 3.2, Fig. 1)."""
+    """What the decoder reads at masked position ``t`` to predict ``s[t]`` (Sec. 3.2, Fig. 1):
+    >>> [decoder_input([11, 12, 13], t, {1, 2}) for t in (1, 2)]  # [M], then x2 (ids 11, 12, 13)
+    [4, 12]
+    >>> [decoder_input([11, 12, 13], t, {1, 2}, first="prev") for t in (1, 2)]  # official code
+    [11, 12]"""
     if t - 1 in masked:  # inside the fragment: the previous fragment token (teacher forcing)
         return s[t - 1]
     if first == "prev":  # the official code at the fragment's start: the token before it (<s> at 0)
@@ -169,7 +178,10 @@ def mlm_mask(seqs: Sentences, p: float = 0.15, *, vocab_size: int, lang: int = 0
 
 def clm_batch(seqs: Sentences, *, lang: int = 0) -> Batch:
     """A causal language-model batch for the decoder of BERT+LM (no encoder, ``src`` is None):
-    input ``<s> x1 .. x_{m-1}``, target ``x1 .. x_m``."""
+    input ``<s> x1 .. x_{m-1}``, target ``x1 .. x_m``:
+    >>> b = clm_batch([[11, 12, 2]])
+    >>> b.src, b.dec_in.tolist(), b.target.tolist()
+    (None, [[1, 11, 12]], [[11, 12, 2]])"""
     seqs = _as_id_lists(seqs)
     return Batch(None, _shifted(seqs), pad(seqs), None, lang, lang)
 
@@ -208,8 +220,10 @@ def text_infilling(seqs: Sentences, ratio: float = 0.3, mean_span: float = 3.0, 
     Poisson(``mean_span``) length at uniform starts are masked until ``round(ratio * n)`` tokens
     are; each run of masked tokens becomes ONE [M], and a length-0 span inserts an [M]. The decoder
     rebuilds the whole sentence; ``</s>`` is never masked. ``spans``: fixed (start, length) lists.
-    Example, x1..x6 </s> with spans (1, 2), (4, 0): encoder ``x1 [M] x4 [M] x5 x6 </s>``, target
-    ``x1 .. x6 </s>``."""
+    x1..x6 </s> (ids 11..16, 2) with spans (1, 2), (4, 0): encoder ``x1 [M] x4 [M] x5 x6 </s>``:
+    >>> b = text_infilling([[11, 12, 13, 14, 15, 16, 2]], spans=[[(1, 2), (4, 0)]])
+    >>> b.src.tolist(), b.target.tolist()
+    ([[11, 4, 14, 4, 15, 16, 2]], [[11, 12, 13, 14, 15, 16, 2]])"""
     seqs, noisy = _as_id_lists(seqs), []
     for i, s in enumerate(seqs):
         body, eos = _body(s)
@@ -241,8 +255,11 @@ def span_corruption(seqs: Sentences, ratio: float = 0.15, mean_span: float = 3.0
     ``round(noise / mean_span)`` spans (T5's random segmentation: kept run, span, kept run, ...),
     each replaced by one sentinel, the i-th being id ``vocab_size - 1 - i`` (T5's are its last
     ids); the decoder predicts each span after its sentinel, then a final sentinel. ``spans``:
-    fixed sorted (start, length) lists. Example, x1..x6 </s> with spans (1, 2), (4, 1): encoder
-    ``x1 S0 x4 S1 x6 </s>``, target ``S0 x2 x3 S1 x5 S2 </s>``."""
+    fixed sorted (start, length) lists. x1..x6 </s> (ids 11..16, 2) with spans (1, 2), (4, 1):
+    encoder ``x1 S0 x4 S1 x6 </s>``, target ``S0 x2 x3 S1 x5 S2 </s>`` (S0 = 99 of 100 ids):
+    >>> b = span_corruption([[11, 12, 13, 14, 15, 16, 2]], vocab_size=100, spans=[[(1, 2), (4, 1)]])
+    >>> b.src.tolist(), b.target.tolist()
+    ([[11, 99, 14, 98, 16, 2]], [[99, 12, 13, 98, 15, 97, 2]])"""
     seqs, src, tgt = _as_id_lists(seqs), [], []
     for i, s in enumerate(seqs):
         body, eos = _body(s)

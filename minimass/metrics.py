@@ -25,7 +25,9 @@ def _corpus_score(metric: BLEU | CHRF, hyps: list[str], refs: list[str]) -> dict
 
 def bleu(hyps: list[str], refs: list[str], **kw) -> dict:
     """Corpus BLEU (sacrebleu defaults: 13a tokeniser, exp smoothing): ``{"score": 27.3,
-    "signature": ...}``. ``kw`` goes to ``sacrebleu.metrics.BLEU`` (``tokenize="intl"``, ...)."""
+    "signature": ...}``. ``kw`` goes to ``sacrebleu.metrics.BLEU`` (``tokenize="intl"``, ...):
+    >>> round(bleu(["the cat sat on the mat"], ["the cat sat on the mat"])["score"], 6)
+    100.0"""
     return _corpus_score(BLEU(**kw), hyps, refs)
 
 def chrf(hyps: list[str], refs: list[str], **kw) -> dict:
@@ -36,7 +38,8 @@ def rouge(hyps: list[str], refs: list[str]) -> dict:
     """ROUGE-1, -2 and -L F1 x 100 averaged over sentences, with Porter stemming (Sec. 4.3).
     rouge-score keeps only ``[a-z0-9]`` tokens after lowercasing, so it suits English (the paper's
     Gigaword) but scores text in other scripts as empty:
-    ``rouge(["the cats"], ["the cat"])["rouge1"] -> 100``."""
+    >>> rouge(["the cats"], ["the cat"])["rouge1"], rouge(["кошка"], ["кошка"])["rouge1"]
+    (100.0, 0.0)"""
     _require_pairs(hyps, refs)
     keys = ("rouge1", "rouge2", "rougeL")
     from rouge_score import rouge_scorer  # imported here: only summarisation needs it
@@ -69,9 +72,10 @@ def paired_bootstrap(baseline: list[str], system: list[str], refs: list[str],
             for m, sig, (b, s) in zip(metrics, sigs.values(), results)}
 
 def perplexity(nll_sum: float, n_tokens: int) -> float:
-    """exp(mean negative log-likelihood per token), natural log:
-    ``perplexity(3 * math.log(2), 3) -> 2.0``.
-    Returns ``inf`` rather than overflowing when the mean loss is huge (a diverged model)."""
+    """exp(mean negative log-likelihood per token), natural log; ``inf`` rather than an overflow
+    when the mean loss is huge (a diverged model):
+    >>> perplexity(3 * math.log(2), 3), perplexity(1e6, 1)
+    (2.0, inf)"""
     if n_tokens <= 0:
         raise ValueError(f"perplexity needs at least one token, got n_tokens={n_tokens}")
     mean = nll_sum / n_tokens

@@ -55,7 +55,9 @@ def _parse(text: str, like):  # a command line's text as the type of the field's
 def override(cfg, overrides: dict | None = None, **kw):
     """Return a copy of dataclass ``cfg`` with fields replaced; unknown keys are errors.
     String values (from a command line) are converted to the field's type:
-    ``override(ModelConfig(), {"d_model": "128"}).d_model -> 128``."""
+    >>> cfg = override(ModelConfig(), {"d_model": "128", "pre_ln": "true"}, dropout=0.0)
+    >>> cfg.d_model, cfg.pre_ln, cfg.dropout
+    (128, True, 0.0)"""
     changes = {**(overrides or {}), **kw}
     fields = {f.name: f for f in dataclasses.fields(cfg)}
     for key, value in list(changes.items()):
@@ -228,7 +230,9 @@ class Seq2Seq(nn.Module):
         return self.decode(tgt, tgt_lang, memory, mask, positions)
 
 def build_model(preset: str = "cpu", vocab_size: int = 8000, **overrides) -> Seq2Seq:
-    """A model of a named size: ``build_model("smoke", vocab_size=1000)``."""
+    """A model of a named size (:data:`MODEL_PRESETS`):
+    >>> build_model("smoke", vocab_size=1000).num_params()  # shared embeddings counted once
+    315240"""
     if preset not in MODEL_PRESETS:
         raise ValueError(f"unknown preset {preset!r}; known: {', '.join(MODEL_PRESETS)}")
     cfg = override(ModelConfig(vocab_size=vocab_size), MODEL_PRESETS[preset], **overrides)

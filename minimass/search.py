@@ -35,7 +35,9 @@ def max_lengths(model, src: Tensor, a: float, b: float) -> list[int]:
     return [max(1, min(int(a * n + b), model.cfg.max_positions)) for n in src_len]
 
 def banned_ngram_tokens(seq: list[int], n: int) -> list[int]:
-    """Next tokens that would repeat an n-gram of ``seq``: ``([5, 6, 7, 5], n=2) -> [6]``."""
+    """Next tokens that would repeat an n-gram of ``seq``:
+    >>> banned_ngram_tokens([5, 6, 7, 5], n=2), banned_ngram_tokens([5, 6, 7, 5], n=3)
+    ([6], [])"""
     if n <= 0 or len(seq) < n - 1:
         return []
     last = seq[len(seq) - n + 1:]  # the n-1 tokens a new n-gram would start with

@@ -20,7 +20,9 @@ SPECIALS = ("<pad>", "<s>", "</s>", "<unk>", "[M]")
 LANGS = ("en", "fr", "de", "ro")
 
 def lang_id(lang: str) -> int:
-    """Language id for the language embedding: ``lang_id('fr') -> 1``."""
+    """Language id for the language embedding:
+    >>> lang_id("en"), lang_id("fr")
+    (0, 1)"""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
     return LANGS.index(lang)
@@ -28,8 +30,8 @@ def lang_id(lang: str) -> int:
 class Tokenizer:
     """A sentencepiece BPE model with minimass's special ids.
 
-    >>> tok = Tokenizer.train(["a small text"] * 50, vocab_size=40)   # doctest: +SKIP
-    >>> tok.decode(tok.encode("a small text"))                         # doctest: +SKIP
+    >>> tok = Tokenizer.train(["a small text"] * 50, vocab_size=300)  # a soft limit (289 here)
+    >>> tok.decode(tok.encode("a small text"))
     'a small text'
     """
     def __init__(self, model_proto: bytes):
