@@ -1,5 +1,4 @@
-"""The ``minimass`` command over the recipes: pre-train (Sec. 3-4.1), fine-tune (Sec. 4.2-4.4),
-translate, evaluate.
+"""The ``minimass`` command: pre-train (Sec. 3-4.1), fine-tune (Sec. 4.2-4.4), translate, evaluate.
 
 ``minimass pretrain --preset cpu --run runs/mass --train.max_steps=2000 --model.d_model=256``:
 every ``--model.KEY=VALUE`` / ``--train.KEY=VALUE`` must be a field of ModelConfig / TrainConfig."""
@@ -28,8 +27,7 @@ def split_overrides(extra: Sequence[str]) -> tuple[dict, dict]:
         key, eq, value = arg.removeprefix("--").partition("=")
         section, dot, name = key.partition(".")
         if not (arg.startswith("--") and eq and dot and section in out):
-            raise UsageError(f"unrecognised argument {arg!r} (overrides: --model.KEY=V, "
-                             "--train.KEY=V)")
+            raise UsageError(f"unknown argument {arg!r} (overrides: --model.KEY=V, --train.KEY=V)")
         out[section][name] = value
     return out["model"], out["train"]
 
@@ -115,8 +113,7 @@ def run(argv: Sequence[str] | None = None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The ``minimass`` command. A user error (bad argument, override, language, objective, missing
-    or corrupt checkpoint, unreadable input) prints one line ``minimass: error: ...`` and exits with
-    status 2."""
+    or corrupt checkpoint, unreadable input) prints one line ``minimass: error: ...``; exit 2."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         run(argv)

@@ -224,8 +224,7 @@ def read_parallel(src_path: str | Path, tgt_path: str | Path) -> list[tuple[str,
     """Line-aligned pairs from two text files; files of different lengths raise naming both."""
     src, tgt = read_lines(src_path), read_lines(tgt_path)
     if len(src) != len(tgt):
-        raise ValueError(f"parallel files differ in length: {src_path} has {len(src)} lines, "
-                         f"{tgt_path} {len(tgt)}")
+        raise ValueError(f"{src_path} has {len(src)} lines, {tgt_path} {len(tgt)}: not parallel")
     return list(zip(src, tgt))
 
 def normalize(text: str) -> str:
@@ -344,8 +343,7 @@ def _finish(parts: dict, what: str, seed: int, tokenizer: Any, max_len: int,
         trains[k] = trains[k][:n_train]
     for k, v in [("valid", valid), ("test", test), *((f"train {g}", v) for g, v in trains.items())]:
         if not v:
-            raise ValueError(f"{what}: the {k.strip()} split is empty after cleaning "
-                             f"(max_len={max_len})")
+            raise ValueError(f"{what}: {k.strip()} split empty after cleaning (max_len={max_len})")
     meta |= {"task": what, "seed": seed, "max_len": max_len, "sources": {  # their versions:
         s: [f.name if f.url == "pypi" else f.url for f in SOURCES[s].files] for s in sources}}
     return Splits(trains if isinstance(parts["train"], dict) else trains[""], valid, test, meta)
@@ -477,8 +475,7 @@ def batch_indices(lengths: Sequence[int], max_tokens: int, seed: int = 0,
     rng, batches = random.Random(seed), [[]]
     for i in sorted(rng.sample(range(len(lengths)), len(lengths)), key=lengths.__getitem__):
         if (n := lengths[i]) > max_tokens:  # n is the longest so far: lengths ascend
-            raise ValueError(f"token_batches: example {i} has {n} tokens, more than "
-                             f"max_tokens={max_tokens}")
+            raise ValueError(f"example {i} has {n} tokens, more than max_tokens={max_tokens}")
         if batches[-1] and (len(batches[-1]) + 1) * n > max_tokens:
             batches.append([])
         batches[-1].append(i)

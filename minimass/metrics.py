@@ -1,6 +1,5 @@
 """Scores the paper reports: BLEU for translation (Sec. 4.2), ROUGE-1/2/L F1 for summarisation
-(Sec. 4.3), perplexity for conversational response generation (Sec. 4.4); chrF as a second opinion
-on translation.
+(Sec. 4.3), perplexity for response generation (Sec. 4.4); chrF, a second opinion on translation.
 
 BLEU and chrF come from sacrebleu with its signature, so a number can be reproduced and compared;
 hypotheses and references are detokenised strings, one reference per hypothesis."""

@@ -105,8 +105,7 @@ def beam_search(model, src: Tensor, src_lang: Lang, tgt_lang: Lang, *, beam: int
     per step. Returns, per sentence, up to ``nbest`` ``(tokens, score)`` pairs, best first.
     A sentence is done once it has ``beam`` finished hypotheses and either ``early_stopping`` is
     True or no live prefix can still beat the worst of them (its log-prob can only fall as it
-    grows, so ``score / n ** length_penalty`` is bounded by its value at the shortest or longest
-    possible n)."""
+    grows, so ``score / n ** length_penalty`` is bounded by its values at the extreme lengths)."""
     if not 1 <= nbest <= beam:
         raise ValueError(f"need 1 <= nbest <= beam, got nbest={nbest}, beam={beam}")
     B, K, dev = src.size(0), beam, src.device
@@ -168,8 +167,7 @@ def beam_search(model, src: Tensor, src_lang: Lang, tgt_lang: Lang, *, beam: int
 
 def generate(model, src: Tensor, src_lang: Lang, tgt_lang: Lang, beam: int = 1,
              **kw) -> list[list[int]]:
-    """Best output per sentence: greedy when ``beam == 1`` (beam-only options ignored), else beam
-    search."""
+    """Best output per sentence: greedy if ``beam == 1`` (beam-only options ignored), else beam."""
     if beam == 1:
         greedy_kw = {k: v for k, v in kw.items() if k not in BEAM_ONLY}
         return greedy(model, src, src_lang, tgt_lang, **greedy_kw)

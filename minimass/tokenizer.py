@@ -39,8 +39,7 @@ class Tokenizer:
         self.sp = spm.SentencePieceProcessor(model_proto=model_proto)
         for i, s in enumerate(SPECIALS):
             if self.sp.id_to_piece(i) != s:
-                piece = self.sp.id_to_piece(i)
-                raise ValueError(f"tokenizer model: id {i} is {piece!r}, expected {s!r}")
+                raise ValueError(f"tokenizer: id {i} is {self.sp.id_to_piece(i)!r}, expected {s!r}")
 
     @classmethod
     def train(cls, texts: Iterable[str], vocab_size: int = 8000, character_coverage: float = 1.0,
