@@ -51,7 +51,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=PRESETS, default=None, help="$MINIMASS_PRESET, else cpu")
     p.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("data", help="print the table of data sources")
     pre = sub.add_parser("pretrain", help="MASS pre-training on monolingual en/fr")
     fine = sub.add_parser("finetune", help="fine-tune on pairs (NMT, headlines, dialogue)")
     for s in (pre, fine):
@@ -86,9 +85,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     pr = args.preset or preset()
     override(ModelConfig(), model_o)  # unknown keys and bad values fail here, before any work
     train_config(pr, train_o)
-    if args.cmd == "data":
-        print(data.source_table())
-    elif args.cmd == "pretrain":
+    if args.cmd == "pretrain":
         recipes.pretrain(args.run, pr, args.langs, args.objectives, model_o, train_o, args.seed)
     elif args.cmd == "finetune":
         if len(args.langs) != 2:

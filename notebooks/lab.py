@@ -41,7 +41,7 @@ def save_results(name: str, results: dict, preset_name: str, seed: int = 0, **in
     folder, so tests never touch the working tree."""
     import torch
 
-    from minimass.data import SOURCES
+    from minimass import data
     root = ROOT / "results"
     git = subprocess.run("git rev-parse --short HEAD".split(), cwd=ROOT, text=True, capture_output=True)
     if preset_name == "smoke" or not root.is_dir():
@@ -50,7 +50,7 @@ def save_results(name: str, results: dict, preset_name: str, seed: int = 0, **in
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"name": name, "preset": preset_name, "seed": seed, "results": results, **info,
               "commit": git.stdout.strip() or None, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "data_versions": {s.name: s.files[0].name for s in SOURCES.values() if s.kind == "offline"},
+              "data_versions": {s: ", ".join(data.fetched(s)) for s in data.SOURCES if data.fetched(s)},
               "versions": {"minimass": minimass.__version__, "torch": torch.__version__,
                            "python": platform.python_version()}}
     path.write_text(json.dumps(record, indent=1, sort_keys=True, default=str) + "\n")

@@ -52,10 +52,10 @@ LANGS = ("en", "fr")
 # Code that reads a data source, per source (to skip a notebook whose data is not in the cache).
 SOURCE_MARKERS = {
     "bible": ("data.monolingual(", "data.parallel(", "data.unsupervised(", "pretrain(", "finetune(",
-              'get_source("bible")'),
-    "wiki": ("data.monolingual(", 'get_source("wiki")'),
-    "bbc": ("data.summarization(", 'get_source("bbc")'),
-    "chitchat": ("data.dialogue(", 'get_source("chitchat")'),
+              'read_source("bible"'),
+    "wiki": ("data.monolingual(", 'read_source("wiki"'),
+    "bbc": ("data.summarization(", 'read_source("bbc"'),
+    "chitchat": ("data.dialogue(", 'read_source("chitchat"'),
 }
 # Runs in a fresh interpreter per notebook: exec every code cell (IPython magics and shell lines dropped) in
 # one namespace, like a kernel would, then report whether CUDA memory was used.
@@ -108,7 +108,7 @@ def check_env(args, dev: torch.device, state: dict) -> dict:
     out = {"torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
            "cuda_available": torch.cuda.is_available(), "device": str(dev), "cpu_count": os.cpu_count(),
            "data_cache": str(data.cache_dir()),
-           "cached_sources": [s for s in ("bible", "bbc", "chitchat", "wiki") if data.get_source(s).cached()]}
+           "cached_sources": [s for s in ("bible", "bbc", "chitchat", "wiki") if data.fetched(s)]}
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise RuntimeError("--device cuda but torch.cuda.is_available() is False")
@@ -142,9 +142,11 @@ def check_matmul(args, dev: torch.device, state: dict) -> dict:
 def build_tasks(args, run_dir: Path) -> tuple[list[Task], Tokenizer, dict]:
     """The data of ``minimass.recipes.pretrain``: en and fr sentences from disjoint Bible books
     (``data.unsupervised``), a joint BPE trained on them, one MASS task per language with Mark as validation."""
-    if not data.get_source("bible").cached(LANGS) and not args.allow_download:
+    if not data.fetched("bible") and not args.allow_download:
         raise RuntimeError(f"the Bible is not in the data cache {data.cache_dir()} (set MINIMASS_DATA to a copy; "
                            "--slim-cache makes a small one; --allow-download fetches it)")
+    if not data.fetched("bible"):
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch_corpora.py"), "bible"], check=True)
     t0 = time.time()
     size = DATA_SIZES[args.preset]
     splits = data.unsupervised(*LANGS, seed=0)
@@ -367,7 +369,7 @@ def check_translate(args, dev: torch.device, state: dict) -> dict:
                "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
                                         capture_output=True).stdout.strip() or None,
                "command": sys.argv, "torch": torch.__version__, "results": out,
-               "data_versions": {s.name: s.files[0].name for s in data.SOURCES.values() if s.kind == "offline"}}
+               "data_versions": {s: ", ".join(data.fetched(s)) for s in data.SOURCES if data.fetched(s)}}
         Path(args.record).parent.mkdir(parents=True, exist_ok=True)
         Path(args.record).write_text(json.dumps(rec, indent=1, default=str) + "\n")
         out["record"] = str(args.record)
@@ -378,7 +380,7 @@ def notebook_skip_reason(path: Path) -> str | None:
     nb = json.loads(path.read_text(encoding="utf-8"))
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     missing = [s for s, marks in SOURCE_MARKERS.items()
-               if any(m in code for m in marks) and not data.get_source(s).cached()]
+               if any(m in code for m in marks) and not data.fetched(s)]
     if missing:
         return f"needs data source(s) {', '.join(missing)}, not in the cache {data.cache_dir()}"
     return None
@@ -433,7 +435,7 @@ def check_notebooks(args, dev: torch.device, state: dict, deadline: float) -> di
 
 def slim_cache(dest: Path, langs: list[str]) -> None:
     """Copy the Bible of ``langs`` (table ``bible``: all that minimass reads from it) into a new cache folder."""
-    src_db = data.get_source("bible").fetch() / "bible.db"
+    src_db = data.source_dir("bible") / "bible.db"
     versions = [v for lg in langs for v in data.BIBLE[lg]]
     (dest / "bible").mkdir(parents=True, exist_ok=True)
     db = dest / "bible" / "bible.db"

