@@ -1,5 +1,6 @@
 # minimass: `make demo` runs the main job, `make test` runs every test.
-# Both create .venv when it is missing. torch is pinned to the CPU build that
+# Both create .venv when it is missing, then fill the data cache with the offline
+# corpora (scripts/fetch_corpora.py). torch is pinned to the CPU build that
 # this machine keeps on disk; pyproject keeps a range for other users.
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +10,8 @@ NOTEBOOKS = $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))  # sorted: executed
 
 .PHONY: venv demo test lint lab notebooks reproduce bench gpu-check clean
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed  # then the offline corpora into the data cache (a no-op when they are there)
+	$(BIN)/python scripts/fetch_corpora.py
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
