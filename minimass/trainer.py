@@ -1,10 +1,10 @@
-"""One Trainer for every objective: MASS pre-training (Sec. 3.2), the baselines (MLM, CLM, DAE), supervised
-fine-tuning (Sec. 4.2-4.4) and back-translation (Sec. 4.2).
+"""One Trainer for every objective: MASS pre-training (Sec. 3.2), the baselines (MLM, CLM, DAE),
+supervised fine-tuning (Sec. 4.2-4.4) and back-translation (Sec. 4.2).
 
-A run visits its :class:`Task` s round-robin, one batch per step (the official code: a random order each iteration),
-so a step's task, batch and masking are functions of (seed, step) alone. Checkpoints hold everything a run needs
-to continue (weights, optimizer, scheduler, RNG states, each task's data position, the step): a run killed at any
-moment resumes to the same weights, bit for bit on CPU."""
+A run visits its :class:`Task` s round-robin, one batch per step (the official code: a random order
+each iteration), so a step's task, batch and masking depend on (seed, step) alone. Checkpoints hold
+all a run needs to continue (weights, optimizer, scheduler, RNG states, each task's data position,
+the step): a run killed at any moment resumes to the same weights, bit for bit on CPU."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
-from torch import Tensor, nn
+from torch import Tensor, nn, optim
 from tqdm import tqdm
 
 from . import masking
@@ -42,7 +42,7 @@ class TrainConfig:
     betas: tuple = (0.9, 0.98)  # Adam betas (XLM)
     warmup: int = 4000          # linear warm-up steps, then inverse-sqrt decay
     max_steps: int = 10000      # optimizer steps to run
-    max_time: float = 0.0       # seconds of training after which a run stops as at max_steps (0: no limit)
+    max_time: float = 0.0       # seconds of training, then stop as at max_steps (0: no limit)
     max_tokens: int = 3000      # tokens per batch per GPU (Sec. 4.1)
     accum: int = 1              # batches accumulated per optimizer step
     clip: float = 1.0           # gradient-norm clipping (0 = off)
@@ -57,14 +57,14 @@ class TrainConfig:
     eval_every: int = 500       # steps between validations (0 = only at the end)
     save_every: int = 500       # steps between checkpoints (also saved at the end and on Ctrl-C)
     keep: int = 2               # checkpoints kept on disk (older ones are removed)
-    best: str = ""              # a validation metric: its lowest value keeps a copy of the model in run_dir/best
-    patience: int = 0           # early stopping: validations without a new ``best`` before the run stops (0 = off)
+    best: str = ""              # validation metric: the model at its lowest is kept in run_dir/best
+    patience: int = 0           # early stop after this many validations with no new best (0 = off)
     device: str = "auto"        # "auto": cuda, then mps, then cpu
     bf16: bool = True           # bf16 autocast on CUDA
-    cpu_bf16: bool = False      # bf16 autocast on CPU: fast only with AVX512-BF16 or AMX (see bench/README.md)
+    cpu_bf16: bool = False      # CPU bf16 autocast: fast only on AVX512-BF16/AMX (bench/README.md)
     progress: bool = True       # tqdm bar
-    prefetch: bool = True       # build the next step's batches in a background thread (not bt: it needs the model)
-    compile: bool = False       # torch.compile the encoder and decoder passes (bucketed lengths: few recompiles)
+    prefetch: bool = True       # build next step's batches in a thread (not bt: it needs the model)
+    compile: bool = False       # torch.compile encode and decode (bucketed lengths: few recompiles)
 
 TRAIN_PRESETS: dict[str, dict] = {
     "smoke": dict(lr=1e-3, warmup=20, max_steps=60, max_tokens=1000, log_every=10, eval_every=30, save_every=30),
@@ -91,12 +91,13 @@ class Task:
             raise ValueError(f"task {self.name or self.objective}: no training examples")
         self.name = self.name or f"{self.objective}-{self.lang}"
 
-def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int, g: torch.Generator) -> Batch:
-    """Turn a task's examples into a :class:`Batch` for its objective (``bt`` is handled by the Trainer)."""
+def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int,
+               g: torch.Generator) -> Batch:
+    """A task's examples as a :class:`Batch` for its objective (the Trainer handles ``bt``)."""
     o = task.objective
     if o == "mass":
-        return mass_mask(examples, cfg.mask_ratio, vocab_size=vocab_size, lang=task.lang, mode=cfg.mask_mode,
-                         first=cfg.mask_first, generator=g)
+        return mass_mask(examples, cfg.mask_ratio, vocab_size=vocab_size, lang=task.lang,
+                         mode=cfg.mask_mode, first=cfg.mask_first, generator=g)
     if o == "mlm":
         return mlm_mask(examples, vocab_size=vocab_size, lang=task.lang, generator=g)
     if o == "clm":
@@ -111,22 +112,24 @@ def make_batch(task: Task, examples: list, cfg: TrainConfig, vocab_size: int, g:
 
 def batch_loss(model: Seq2Seq, b: Batch, label_smoothing: float = 0.0) -> tuple[Tensor, int]:
     """Summed cross-entropy over the batch's target tokens, and their count.
-    Only the positions that have a target are projected onto the vocabulary: padding (and Feed's context
-    positions) never reach the output layer, the largest matrix of a small model."""
+    Only the positions that have a target are projected onto the vocabulary: padding (and Feed's
+    context positions) never reach the output layer, the largest matrix of a small model."""
     if b.dec_in is None:      # encoder-only masked LM (BERT+LM baseline)
         h = model.encode(b.src, b.src_lang)[0]
     elif b.src is None:       # decoder-only causal LM (BERT+LM baseline)
         h = model.decode(b.dec_in, b.tgt_lang, positions=b.positions, project=False)
     else:
-        h = model.decode(b.dec_in, b.tgt_lang, *model.encode(b.src, b.src_lang), b.positions, project=False)
+        memory = model.encode(b.src, b.src_lang)  # (memory, its mask)
+        h = model.decode(b.dec_in, b.tgt_lang, *memory, b.positions, project=False)
     keep = b.target != PAD
     logits = model.project(h[keep])  # (N, V) for the N target tokens
-    loss = F.cross_entropy(logits.float(), b.target[keep], reduction="sum", label_smoothing=label_smoothing)
+    loss = F.cross_entropy(logits.float(), b.target[keep], reduction="sum",
+                           label_smoothing=label_smoothing)
     return loss, b.n_tokens
 
 @torch.no_grad()
 def valid_perplexity(model: Seq2Seq, task: Task, cfg: TrainConfig) -> float:
-    """Perplexity of ``task.valid`` under ``task``'s objective (a fixed masking seed), as every validation reports."""
+    """The validation perplexity: ``task.valid`` under ``task``'s objective (fixed masking seed)."""
     nll, n, device = 0.0, 0, next(model.parameters()).device
     for k, idx in enumerate(batch_indices([example_len(x) for x in task.valid], cfg.max_tokens, 0)):
         g = torch.Generator().manual_seed(10_007 + k)
@@ -138,13 +141,15 @@ def valid_perplexity(model: Seq2Seq, task: Task, cfg: TrainConfig) -> float:
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be read (truncated, corrupt or missing a file)."""
 
-def save_checkpoint(path: Path, model: Seq2Seq, state: dict, tokenizer: Tokenizer | None = None) -> None:
+def save_checkpoint(path: Path, model: Seq2Seq, state: dict,
+                    tokenizer: Tokenizer | None = None) -> None:
     """Write ``path`` atomically: files go to a temporary folder that is renamed when complete."""
     path = Path(path)
     tmp = path.with_name(f".tmp-{path.name}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp / "model.safetensors")
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, tmp / "model.safetensors")
     torch.save({**state, "model_config": asdict(model.cfg)}, tmp / "state.pt")
     if tokenizer is not None:
         tokenizer.save(tmp / "tokenizer.model")
@@ -155,22 +160,25 @@ def save_checkpoint(path: Path, model: Seq2Seq, state: dict, tokenizer: Tokenize
         shutil.rmtree(path)
     os.replace(tmp, path)
 
-def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", weights: bool = True):
-    """Read a checkpoint folder without building a model: ``(tensors or None if not weights, state)``; ``state``
-    holds the step, optimizer, scheduler, RNG states, ``train_config`` and ``model_config``. Raises
-    :class:`CheckpointError` naming the folder and the bad file."""
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
+                    weights: bool = True):
+    """Read a checkpoint folder without building a model: ``(tensors or None if not weights,
+    state)``; ``state`` holds the step, optimizer, scheduler, RNG states, ``train_config`` and
+    ``model_config``. Raises :class:`CheckpointError` naming the folder and the bad file."""
     out = {}
-    for name, read in (("state.pt", lambda f: torch.load(f, map_location=map_location, weights_only=True)),
-                       ("model.safetensors", lambda f: load_file(f, device=str(map_location))))[: 1 + weights]:
+    readers = (("state.pt", lambda f: torch.load(f, map_location=map_location, weights_only=True)),
+               ("model.safetensors", lambda f: load_file(f, device=str(map_location))))
+    for name, read in readers[: 1 + weights]:
         try:
             out[name] = read(Path(path) / name)
         except Exception as e:  # noqa: BLE001 - any failure means the checkpoint is unusable
-            raise CheckpointError(f"cannot load checkpoint {path}: {name}: {type(e).__name__}: {e}") from e
+            msg = f"cannot load checkpoint {path}: {name}: {type(e).__name__}: {e}"
+            raise CheckpointError(msg) from e
     return out.get("model.safetensors"), out["state.pt"]
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"):
-    """Load a checkpoint folder on any device (CPU by default, whatever it was saved on).
-    Returns ``(model, tokenizer or None, state)``; raises :class:`CheckpointError` naming the bad file."""
+    """Load a checkpoint folder on any device (CPU by default, whatever it was saved on) as
+    ``(model, tokenizer or None, state)``; raises :class:`CheckpointError` naming the bad file."""
     tensors, state = read_checkpoint(path, map_location)
     try:
         model = Seq2Seq(ModelConfig(**state.pop("model_config")))
@@ -181,21 +189,26 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"):
         raise CheckpointError(f"cannot load checkpoint {path}: {type(e).__name__}: {e}") from e
     return model, tokenizer, state
 
-# Training-config keys that may change between a run and its resumption without changing what it learns
+# Training-config keys that may change on resumption without changing what the run learns
 BOOKKEEPING = ("max_steps", "progress", "device", "log_every", "eval_every", "save_every", "keep")
 
-def check_resume(checkpoint: str | Path | dict, model_cfg: ModelConfig, train_cfg: TrainConfig | None = None) -> dict:
+def check_resume(checkpoint: str | Path | dict, model_cfg: ModelConfig,
+                 train_cfg: TrainConfig | None = None) -> dict:
     """Check that a checkpoint (folder, or its state) can be resumed with these configs.
-    A model-config difference raises ``ValueError`` naming each key, saved and wanted; training-config
-    differences (other than ``BOOKKEEPING``) are warned about and returned as ``{key: (saved, wanted)}``."""
-    state = checkpoint if isinstance(checkpoint, dict) else read_checkpoint(checkpoint, weights=False)[1]
+    Model-config differences raise ``ValueError`` naming each key, saved and wanted; training-config
+    differences outside ``BOOKKEEPING`` warn and are returned as ``{key: (saved, wanted)}``."""
+    state = (checkpoint if isinstance(checkpoint, dict)
+             else read_checkpoint(checkpoint, weights=False)[1])
     saved, now = state["model_config"], asdict(model_cfg)
     if diff := {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}:
         keys = ", ".join(f"{k} (saved {a!r}, wanted {b!r})" for k, (a, b) in diff.items())
-        raise ValueError(f"cannot resume a checkpoint of another model: {keys}. Use another run folder.")
+        raise ValueError(f"cannot resume a checkpoint of another model: {keys}. "
+                         "Use another run folder.")
     saved, now = state["train_config"], asdict(train_cfg) if train_cfg else {}
-    if diff := {k: (saved[k], v) for k, v in now.items() if k in saved and k not in BOOKKEEPING and saved[k] != v}:
-        warnings.warn(f"resuming with other training settings (saved, wanted): {diff}", stacklevel=2)
+    if diff := {k: (saved[k], v) for k, v in now.items()
+                if k in saved and k not in BOOKKEEPING and saved[k] != v}:
+        msg = f"resuming with other training settings (saved, wanted): {diff}"
+        warnings.warn(msg, stacklevel=2)
     return diff
 
 def checkpoints(run_dir: str | Path) -> list[Path]:
@@ -204,16 +217,17 @@ def checkpoints(run_dir: str | Path) -> list[Path]:
 
 def pick_device(name: str = "auto") -> torch.device:
     """``auto``: CUDA, then Apple MPS, then CPU."""
-    mps = torch.backends.mps.is_available()
-    return torch.device(name if name != "auto" else "cuda" if torch.cuda.is_available() else "mps" if mps else "cpu")
+    backup = "mps" if torch.backends.mps.is_available() else "cpu"
+    return torch.device(name if name != "auto" else "cuda" if torch.cuda.is_available() else backup)
 
 class Trainer:
     """Trains ``model`` on ``tasks`` in ``run_dir``, resuming from the newest good checkpoint there.
     ``validate(model) -> dict`` adds task-specific metrics (BLEU, ROUGE) to each validation.
-    Under ``torchrun`` every process builds the same global batch, keeps its share of rows, and the gradients
-    are summed over processes once per step (data parallel, as DistributedDataParallel without its hooks)."""
-    def __init__(self, model: Seq2Seq, tasks: Sequence[Task], cfg: TrainConfig, run_dir: str | Path,
-                 tokenizer: Tokenizer | None = None, validate: Callable[[Seq2Seq], dict] | None = None):
+    Under ``torchrun`` each process builds the same global batch and keeps its share of rows;
+    gradients are summed over processes once a step (DistributedDataParallel without its hooks)."""
+    def __init__(self, model: Seq2Seq, tasks: Sequence[Task], cfg: TrainConfig,
+                 run_dir: str | Path, tokenizer: Tokenizer | None = None,
+                 validate: Callable[[Seq2Seq], dict] | None = None):
         if not tasks:
             raise ValueError("Trainer needs at least one Task")
         self.cfg, self.tasks, self.tokenizer, self.validate = cfg, list(tasks), tokenizer, validate
@@ -223,28 +237,30 @@ class Trainer:
         self.device = pick_device(cfg.device)
         self.model = model.to(self.device)
         fused = self.device.type == "cuda"  # one kernel for the whole update
-        self.opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=tuple(cfg.betas), fused=fused)
+        self.opt = optim.Adam(model.parameters(), lr=cfg.lr, betas=tuple(cfg.betas), fused=fused)
         if cfg.compile:
             model.encode, model.decode = torch.compile(model.encode), torch.compile(model.decode)
         w = max(cfg.warmup, 1)
-        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: min((s + 1) / w, math.sqrt(w / (s + 1))))
+        self.sched = optim.lr_scheduler.LambdaLR(
+            self.opt, lambda s: min((s + 1) / w, math.sqrt(w / (s + 1))))
         self.step, self.best = 0, math.inf  # best: the lowest value of cfg.best so far
-        self.best_step, self.stale, self.stopped = 0, 0, ""  # stale: validations since the best; stopped: why
+        self.best_step, self.stale, self.stopped = 0, 0, ""  # stale: evals since best; stopped: why
         self.pos = {t.name: [0, 0] for t in self.tasks}   # task -> [epoch, batch index]
         self._order: dict[str, tuple[int, list]] = {}
-        self._pool, self._ahead = None, None  # the prefetch thread, and (key, future) of the batches it builds
+        self._pool, self._ahead = None, None  # prefetch thread, and (key, future) of its batches
         self.log_path = self.run_dir / "log.jsonl"
         self.resume()
 
     def examples_at(self, task: Task, pos: list) -> tuple[list, list]:
-        """The task's global batch of examples at position ``pos`` = [epoch, index], and the position after it."""
+        """The task's global batch of examples at ``pos`` ([epoch, index]) and the next position."""
         epoch, i = pos
         if self._order.get(task.name, (None,))[0] != epoch:
             seed = self.cfg.seed * 1_000_003 + epoch * 7919 + sum(map(ord, task.name))
             self._order[task.name] = (epoch, batch_indices([example_len(x) for x in task.data],
                                                            self.cfg.max_tokens * self.world, seed))
         order = self._order[task.name][1]
-        return [task.data[j] for j in order[i]], [epoch + (i + 1 == len(order)), (i + 1) % len(order)]
+        examples = [task.data[j] for j in order[i]]
+        return examples, [epoch + (i + 1 == len(order)), (i + 1) % len(order)]
 
     def next_examples(self, task: Task) -> list:
         """The task's next global batch of examples; advances its (epoch, index) position."""
@@ -252,19 +268,19 @@ class Trainer:
         return examples
 
     def build(self, task: Task, examples: list, step: int) -> Batch:
-        """The batch of ``step`` from ``examples``, on the CPU: its masking depends on (seed, step) alone."""
+        """The CPU batch of ``step`` from ``examples``: masking depends on (seed, step) alone."""
         g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + step)
         if task.objective == "bt":
             examples = self.back_translate(task, examples)
         b = make_batch(task, examples, self.cfg, self.model.cfg.vocab_size, g)
         if self.world > 1:  # keep this process's rows of the global batch
             rows = {k: getattr(b, k) for k in ("src", "dec_in", "target", "positions")}
-            b = Batch(**{k: v[self.rank:: self.world] if v is not None else None for k, v in rows.items()},
-                      src_lang=b.src_lang, tgt_lang=b.tgt_lang)
+            mine = {k: v[self.rank::self.world] if v is not None else None for k, v in rows.items()}
+            b = Batch(**mine, src_lang=b.src_lang, tgt_lang=b.tgt_lang)
         return b.pin_memory() if self.device.type == "cuda" else b
 
     def step_batches(self, task: Task, step: int, pos: list) -> tuple[list[Batch], list]:
-        """The ``accum`` CPU batches of optimizer step ``step`` read from ``pos``, and the position after them."""
+        """Optimizer step ``step``'s ``accum`` CPU batches from ``pos``, and the next position."""
         batches = []
         for micro in range(self.cfg.accum):
             examples, pos = self.examples_at(task, pos)
@@ -273,8 +289,8 @@ class Trainer:
 
     @torch.no_grad()
     def back_translate(self, task: Task, sents: list) -> list:
-        """Sec. 4.2: translate monolingual ``sents`` (language ``lang``) into ``src_lang`` greedily in
-        eval mode, and return synthetic pairs (translation, original) to train on."""
+        """Sec. 4.2: translate monolingual ``sents`` (language ``lang``) into ``src_lang``
+        greedily in eval mode, and return synthetic pairs (translation, original) to train on."""
         was = self.model.training
         self.model.eval()
         out = greedy(self.model, pad(sents).to(self.device), task.lang, task.src_lang,
@@ -286,13 +302,14 @@ class Trainer:
         rng = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
-        return {"step": self.step, "best": self.best, "pos": self.pos, "optimizer": self.opt.state_dict(),
-                "best_step": self.best_step, "stale": self.stale, "stopped": self.stopped,
-                "scheduler": self.sched.state_dict(), "rng": rng, "train_config": asdict(self.cfg)}
+        return dict(step=self.step, best=self.best, pos=self.pos, optimizer=self.opt.state_dict(),
+                    best_step=self.best_step, stale=self.stale, stopped=self.stopped,
+                    scheduler=self.sched.state_dict(), rng=rng, train_config=asdict(self.cfg))
 
     def save(self, name: str = "") -> None:
         if self.rank == 0:
-            save_checkpoint(self.run_dir / (name or f"step_{self.step:07d}"), self.model, self.state(), self.tokenizer)
+            path = self.run_dir / (name or f"step_{self.step:07d}")
+            save_checkpoint(path, self.model, self.state(), self.tokenizer)
             for old in checkpoints(self.run_dir)[max(self.cfg.keep, 1):]:
                 shutil.rmtree(old, ignore_errors=True)
         if self.ddp:
@@ -311,12 +328,14 @@ class Trainer:
             self.opt.load_state_dict(st["optimizer"])
             self.sched.load_state_dict(st["scheduler"])
             self.step, self.pos, self.best = st["step"], st["pos"], st.get("best", math.inf)
-            self.best_step, self.stale, self.stopped = st.get("best_step", 0), st.get("stale", 0), st.get("stopped", "")
+            self.best_step, self.stale = st.get("best_step", 0), st.get("stale", 0)
+            self.stopped = st.get("stopped", "")
             torch.set_rng_state(st["rng"]["cpu"].cpu())
             if "cuda" in st["rng"] and torch.cuda.is_available():
                 torch.cuda.set_rng_state_all([s.cpu() for s in st["rng"]["cuda"]])
             if self.rank == 0 and self.log_path.exists():  # drop log lines past the checkpoint
-                lines = [ln for ln in self.log_path.read_text().splitlines() if json.loads(ln)["step"] <= self.step]
+                logged = self.log_path.read_text().splitlines()
+                lines = [ln for ln in logged if json.loads(ln)["step"] <= self.step]
                 self.log_path.write_text("".join(ln + "\n" for ln in lines))
             return
 
@@ -339,15 +358,16 @@ class Trainer:
         task = self.tasks[self.step % len(self.tasks)]
         self.model.train()
         self.opt.zero_grad(set_to_none=True)
-        amp = self.cfg.bf16 if self.device.type == "cuda" else self.cfg.cpu_bf16 and self.device.type == "cpu"
+        amp = (self.cfg.bf16 if self.device.type == "cuda"
+               else self.cfg.cpu_bf16 and self.device.type == "cpu")
         t0, key = time.perf_counter(), (self.step, task.name, tuple(self.pos[task.name]))
         if self._ahead and self._ahead[0] == key:  # built in the background while the last step ran
             batches, self.pos[task.name] = self._ahead[1].result()
         else:
             batches, self.pos[task.name] = self.step_batches(task, self.step, self.pos[task.name])
         nxt, self._ahead = self.tasks[(self.step + 1) % len(self.tasks)], None
-        if self._pool and nxt.objective != "bt" and self.step + 1 < self.cfg.max_steps:  # off the critical path
-            pos = list(self.pos[nxt.name])
+        if self._pool and nxt.objective != "bt" and self.step + 1 < self.cfg.max_steps:
+            pos = list(self.pos[nxt.name])  # built off the critical path
             self._ahead = ((self.step + 1, nxt.name, tuple(pos)),
                            self._pool.submit(self.step_batches, nxt, self.step + 1, pos))
         wait = time.perf_counter() - t0  # seconds this step waited for its batches
@@ -357,7 +377,7 @@ class Trainer:
         for b in batches:
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=amp):
                 loss = batch_loss(self.model, b, self.cfg.label_smoothing)[0]
-            (loss / max(n_tok, 1)).backward()  # summed over processes below: d(global sum) / (global count)
+            (loss / max(n_tok, 1)).backward()  # all-reduced below: d(global sum) / (global count)
             loss_sum += float(loss.detach())
         if self.ddp:  # data parallel: one all-reduce sums every gradient over the processes
             grads = [p.grad for p in self.model.parameters() if p.grad is not None]
@@ -368,38 +388,43 @@ class Trainer:
         loss_sum = self.all_sum(loss_sum)
         if not math.isfinite(loss_sum):
             raise FloatingPointError(
-                f"loss is {loss_sum} at step {self.step} (task {task.name}); stopping. The last good "
-                f"checkpoint is kept in {self.run_dir}: lower train.lr or raise train.warmup and resume.")
-        gnorm = nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip if self.cfg.clip > 0 else math.inf)
+                f"loss is {loss_sum} at step {self.step} (task {task.name}); stopping. "
+                f"The last good checkpoint is kept in {self.run_dir}: "
+                "lower train.lr or raise train.warmup and resume.")
+        max_norm = self.cfg.clip if self.cfg.clip > 0 else math.inf
+        gnorm = nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
         self.opt.step()
         self.sched.step()
         self.step += 1
-        return {"task": task.name, "loss": loss_sum / max(n_tok, 1), "tokens": n_tok, "gnorm": float(gnorm),
-                "wait_s": wait}
+        return {"task": task.name, "loss": loss_sum / max(n_tok, 1), "tokens": n_tok,
+                "gnorm": float(gnorm), "wait_s": wait}
 
     @torch.no_grad()
     def evaluate(self) -> dict:
-        """Validation perplexity per task (fixed masking seed), their geometric mean ``valid_ppl`` when there are
-        several, plus ``validate(model)`` metrics."""
+        """Validation perplexity per task (fixed masking seed), their geometric mean ``valid_ppl``
+        when there are several, plus ``validate(model)`` metrics."""
         self.model.eval()  # a bt task's valid examples are real (src, tgt) pairs
-        out = {f"valid_ppl/{t.name}": valid_perplexity(self.model, t, self.cfg) for t in self.tasks if t.valid}
-        if len(out) > 1:  # one number to select on over several tasks (both directions of back-translation)
-            out["valid_ppl"] = math.exp(sum(map(math.log, out.values())) / len(out))  # their geometric mean
+        out = {f"valid_ppl/{t.name}": valid_perplexity(self.model, t, self.cfg)
+               for t in self.tasks if t.valid}
+        if len(out) > 1:  # one number to select on over tasks (both directions of back-translation)
+            out["valid_ppl"] = math.exp(sum(map(math.log, out.values())) / len(out))
         if self.validate is not None:
             out.update(self.validate(self.model))
         self.model.train()
         return out
 
     def summary(self) -> dict:
-        """How the run ended: ``best`` (the lowest ``cfg.best``) and its ``best_step``, ``last_step``, and
-        ``stopped``: ``"converged"`` (no new best for ``patience`` validations), ``"budget"`` (``max_steps`` or
-        ``max_time`` came first) or ``""`` (still running, or interrupted)."""
-        return {"best": self.best, "best_step": self.best_step, "last_step": self.step, "stopped": self.stopped}
+        """How the run ended: ``best`` (the lowest ``cfg.best``), its ``best_step``, ``last_step``,
+        and ``stopped``: ``"converged"`` (no new best for ``patience`` validations), ``"budget"``
+        (``max_steps`` or ``max_time`` came first) or ``""`` (still running, or interrupted)."""
+        return {"best": self.best, "best_step": self.best_step, "last_step": self.step,
+                "stopped": self.stopped}
 
     def _select(self, metrics: dict) -> None:
-        """Model selection on validation (Sec. 4.2: the best model on the development set) and early stopping."""
+        """Model selection (Sec. 4.2: the best model on the development set) and early stopping."""
         if self.cfg.best not in metrics:
-            raise ValueError(f"train.best={self.cfg.best!r} is not a validation metric; they are: {', '.join(metrics)}")
+            raise ValueError(f"train.best={self.cfg.best!r} is not a validation metric; "
+                             f"they are: {', '.join(metrics)}")
         if metrics[self.cfg.best] < self.best:
             self.best, self.best_step, self.stale = metrics[self.cfg.best], self.step, 0
             self.save("best")
@@ -409,18 +434,18 @@ class Trainer:
             self.stopped = "converged"
 
     def train(self) -> dict:
-        """Run to ``max_steps``, or until early stopping (``cfg.patience``), resuming where a previous run stopped;
-        returns the last validation (see :meth:`summary` for how the run ended)."""
+        """Run to ``max_steps``, or until early stopping (``cfg.patience``), resuming where a
+        previous run stopped; returns the last validation (see :meth:`summary` for how it ended)."""
         cfg, last_eval = self.cfg, {}
         if cfg.patience and not cfg.best:
             raise ValueError("train.patience needs train.best, the validation metric to stop on")
-        if self.stopped == "budget" and self.step < cfg.max_steps:  # a finished run given more steps goes on
-            self.stopped = ""
-        bar = tqdm(total=cfg.max_steps, initial=self.step, disable=not cfg.progress or self.rank != 0,
-                   desc=f"train {self.run_dir.name}", dynamic_ncols=True)
-        t0, agg, waited = time.time(), {}, 0.0  # task -> [summed loss, tokens] since the last log line
+        if self.stopped == "budget" and self.step < cfg.max_steps:
+            self.stopped = ""  # a finished run given more steps goes on
+        bar = tqdm(total=cfg.max_steps, initial=self.step, desc=f"train {self.run_dir.name}",
+                   disable=not cfg.progress or self.rank != 0, dynamic_ncols=True)
+        t0, agg, waited = time.time(), {}, 0.0  # task -> [summed loss, tokens] since last log line
         deadline = time.time() + cfg.max_time if cfg.max_time else math.inf
-        main = threading.current_thread() is threading.main_thread()  # `kill PID` saves too, as Ctrl-C does
+        main = threading.current_thread() is threading.main_thread()  # `kill` saves like Ctrl-C
         old = signal.signal(signal.SIGTERM, signal.default_int_handler) if main else None
         self._pool = ThreadPoolExecutor(1, "prefetch") if cfg.prefetch else None
         try:
@@ -433,13 +458,13 @@ class Trainer:
                 end = self.step == cfg.max_steps or time.time() >= deadline
                 if self.step % cfg.log_every == 0 or end:
                     toks = sum(n for _, n in agg.values())
-                    loss, rate = sum(x for x, _ in agg.values()) / max(toks, 1), toks / max(time.time() - t0, 1e-9)
-                    lr = self.sched.get_last_lr()[0]
+                    loss = sum(x for x, _ in agg.values()) / max(toks, 1)
+                    rate, lr = toks / max(time.time() - t0, 1e-9), self.sched.get_last_lr()[0]
                     bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}", tok_s=f"{rate:.0f}")
                     per_task = {f"loss/{k}": x / max(n, 1) for k, (x, n) in agg.items()}
-                    wait = waited / max(time.time() - t0, 1e-9)  # the share of time spent waiting for batches
-                    self.log({"step": self.step, "loss": loss, **per_task, "tokens": toks, "gnorm": m["gnorm"],
-                              "lr": lr, "tok_s": rate, "wait": wait})
+                    wait = waited / max(time.time() - t0, 1e-9)  # share of time waiting on batches
+                    self.log({"step": self.step, "loss": loss, **per_task, "tokens": toks,
+                              "gnorm": m["gnorm"], "lr": lr, "tok_s": rate, "wait": wait})
                     t0, agg, waited = time.time(), {}, 0.0
                 if (cfg.eval_every and self.step % cfg.eval_every == 0) or end:
                     last_eval = self.evaluate()
@@ -471,7 +496,7 @@ def train_config(preset: str = "cpu", overrides: dict | None = None) -> TrainCon
     return override(TrainConfig(), {**TRAIN_PRESETS[preset], **(overrides or {})})
 
 def read_log(run_dir: str | Path, key: str | None = None) -> list:
-    """The run's JSONL log as a list of records, or with ``key`` the ``(step, value)`` pairs that have it (to plot)."""
+    """The run's JSONL records, or with ``key`` the ``(step, value)`` pairs having it (to plot)."""
     p = Path(run_dir) / "log.jsonl"
     records = [json.loads(ln) for ln in p.read_text().splitlines()] if p.exists() else []
     return records if key is None else [(r["step"], r[key]) for r in records if key in r]
