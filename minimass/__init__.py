@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
+from .presets import PRESETS  # what each preset means: the table in minimass.presets
+
 __version__ = "0.1.0"
-PRESETS = ("smoke", "cpu", "gpu")
 
 def preset(default: str = "cpu") -> str:
     """The run size ``MINIMASS_PRESET`` chooses: ``smoke`` (CI), ``cpu`` (a laptop), ``gpu``."""

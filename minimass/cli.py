@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="languages, e.g. en,fr (finetune: src,tgt)")
         s.add_argument("--seed", type=int, default=0)
     pre.add_argument("--objectives", type=_names(PRETRAINING, "objective"), default="mass",
-                     help="mass | mlm,clm | dae | infill | span")
+                     help="mass | mlm,clm | dae")
     fine.add_argument("--init", help="pre-trained checkpoint or run folder")
     fine.add_argument("--corpus", default="bible", choices=("bible", "bbc", "chitchat", "gigaword",
                       "cornell"), help="pairs: Bible verses, or headlines / dialogue (en,en)")

@@ -1,5 +1,5 @@
-"""MASS masking (Sec. 3.2, Fig. 1), the noise functions of the baselines (Tables 3-6) and of MASS's
-successors (BART's text infilling, T5's span corruption; notebook 11).
+"""MASS masking (Sec. 3.2, Fig. 1) and the noise functions of the paper's baselines (Tables 3-6);
+BART's and T5's, which notebook 11 compares with MASS, are in ``notebooks/lab.py``.
 
 Every function takes a list of token-id sequences (each ending with ``</s>``) and
 returns a :class:`Batch`, the one input format of the trainer:
@@ -212,73 +212,3 @@ def dae_noise(seqs: Sentences, *, shuffle: float = 3.0, drop: float = 0.1, blank
             body = [MASK if r[j] < blank else t for j, t in enumerate(body)]
         noisy.append(body + eos)
     return Batch(pad(noisy), _shifted(seqs), pad(seqs), None, lang, lang)
-
-def text_infilling(seqs: Sentences, ratio: float = 0.3, mean_span: float = 3.0, *, lang: int = 0,
-                   spans: Sequence | None = None, generator: Rng = None) -> Batch:
-    """BART's text infilling (Lewis et al., 2020; notebook 11, beyond the paper): spans of
-    Poisson(``mean_span``) length at uniform starts are masked until ``round(ratio * n)`` tokens
-    are; each run of masked tokens becomes ONE [M], and a length-0 span inserts an [M]. The decoder
-    rebuilds the whole sentence; ``</s>`` is never masked. ``spans``: fixed (start, length) lists.
-    x1..x6 </s> (ids 11..16, 2) with spans (1, 2), (4, 0): encoder ``x1 [M] x4 [M] x5 x6 </s>``:
-    >>> b = text_infilling([[11, 12, 13, 14, 15, 16, 2]], spans=[[(1, 2), (4, 0)]])
-    >>> b.src.tolist(), b.target.tolist()
-    ([[11, 4, 14, 4, 15, 16, 2]], [[11, 12, 13, 14, 15, 16, 2]])"""
-    seqs, noisy = _as_id_lists(seqs), []
-    for i, s in enumerate(seqs):
-        body, eos = _body(s)
-        todo = list(spans[i]) if spans is not None else []  # (start, length) of every span
-        n, goal, masked = len(body), round(ratio * len(body)), set()
-        while spans is None and len(masked) < goal:
-            draw = int(torch.poisson(torch.tensor(float(mean_span)), generator=generator))
-            length = min(draw, goal - len(masked))
-            todo.append((int(torch.randint(0, n - length + 1, (1,), generator=generator)), length))
-            masked |= set(range(todo[-1][0], todo[-1][0] + length))
-        if bad := [(u, k) for u, k in todo if not (0 <= u <= n - k and k >= 0)]:
-            raise ValueError(f"spans[{i}]: {bad} fall outside the {n} tokens before </s>")
-        masked, out = {t for u, k in todo for t in range(u, u + k)}, []
-        for t in range(n + 1):
-            out += [MASK] * sum(u == t and k == 0 for u, k in todo)  # insertions before token t
-            if t < n and (t not in masked or t - 1 not in masked):  # a masked run: its first [M]
-                out.append(MASK if t in masked else body[t])
-        noisy.append(out + eos)
-    return Batch(pad(noisy), _shifted(seqs), pad(seqs), None, lang, lang)
-
-def _runs(total: int, parts: int, g: Rng) -> list[int]:  # T5: ``total`` split into non-empty runs
-    cuts = sorted((torch.randperm(total - 1, generator=g)[: parts - 1] + 1).tolist())
-    return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
-
-def span_corruption(seqs: Sentences, ratio: float = 0.15, mean_span: float = 3.0, *,
-                    vocab_size: int, lang: int = 0, spans: Sequence | None = None,
-                    generator: Rng = None) -> Batch:
-    """T5's span corruption (Raffel et al., 2020; notebook 11): ``round(ratio * n)`` tokens in
-    ``round(noise / mean_span)`` spans (T5's random segmentation: kept run, span, kept run, ...),
-    each replaced by one sentinel, the i-th being id ``vocab_size - 1 - i`` (T5's are its last
-    ids); the decoder predicts each span after its sentinel, then a final sentinel. ``spans``:
-    fixed sorted (start, length) lists. x1..x6 </s> (ids 11..16, 2) with spans (1, 2), (4, 1):
-    encoder ``x1 S0 x4 S1 x6 </s>``, target ``S0 x2 x3 S1 x5 S2 </s>`` (S0 = 99 of 100 ids):
-    >>> b = span_corruption([[11, 12, 13, 14, 15, 16, 2]], vocab_size=100, spans=[[(1, 2), (4, 1)]])
-    >>> b.src.tolist(), b.target.tolist()
-    ([[11, 99, 14, 98, 16, 2]], [[99, 12, 13, 98, 15, 97, 2]])"""
-    seqs, src, tgt = _as_id_lists(seqs), [], []
-    for i, s in enumerate(seqs):
-        body, eos = _body(s)
-        todo = list(spans[i]) if spans is not None else []  # (start, length) of every span
-        if spans is None and (n := len(body)) >= 2:  # one token is kept: nothing is corrupted
-            noise = min(max(round(ratio * n), 1), n - 1)
-            parts, t = min(max(round(noise / mean_span), 1), noise, n - noise), 0
-            lengths = _runs(noise, parts, generator)
-            for keep, length in zip(_runs(n - noise, parts, generator), lengths):
-                todo.append((t + keep, length))
-                t += keep + length
-        enc, dec, t = [], [], 0
-        for j, (u, k) in enumerate(todo):
-            if u < t or k < 1 or u + k > len(body):
-                raise ValueError(f"spans[{i}]: ({u}, {k}) is empty, overlaps or runs past "
-                                 f"{len(body)} tokens")
-            sentinel = vocab_size - 1 - j
-            enc += body[t:u] + [sentinel]
-            dec += [sentinel] + body[u:u + k]
-            t = u + k
-        src.append(enc + body[t:] + eos)
-        tgt.append(dec + [vocab_size - 1 - len(todo), EOS])
-    return Batch(pad(src), _shifted(tgt), pad(tgt), None, lang, lang)

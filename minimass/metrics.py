@@ -51,25 +51,6 @@ def rouge(hyps: list[str], refs: list[str]) -> dict:
             totals[k] += scores[k].fmeasure
     return {k: 100.0 * v / len(hyps) for k, v in totals.items()}
 
-def paired_bootstrap(baseline: list[str], system: list[str], refs: list[str],
-                     n: int = 1000) -> dict:
-    """sacrebleu's paired bootstrap resampling (Koehn, 2004) of two systems' outputs on the same
-    test set, for BLEU and chrF: ``{"BLEU": {"baseline": 3.1, "system": 4.2, "baseline_ci": 0.9,
-    "system_ci": 1.0, "p_value": 0.02, "signature": ...}, "chrF": {...}}``; ``p_value``: how often
-    a resample does not favour the observed winner (1.0 when the two scores are equal: sacrebleu
-    would give its smallest p-value to two identical systems)."""
-    from sacrebleu.significance import PairedTest
-
-    _require_pairs(baseline, refs), _require_pairs(system, refs)
-    systems = [("baseline", list(baseline)), ("system", list(system))]
-    metrics = {"BLEU": BLEU(), "chrF": CHRF()}
-    sigs, scores = PairedTest(systems, metrics, [list(refs)], test_type="bs", n_samples=n)()
-    results = [scores[k] for k in scores if k != "System"]  # per metric: [baseline's, system's]
-    return {m: {"baseline": b.score, "system": s.score, "baseline_ci": float(b.ci),
-                "system_ci": float(s.ci), "signature": str(sig),
-                "p_value": float(s.p_value) if s.score != b.score else 1.0}
-            for m, sig, (b, s) in zip(metrics, sigs.values(), results)}
-
 def perplexity(nll_sum: float, n_tokens: int) -> float:
     """exp(mean negative log-likelihood per token), natural log; ``inf`` rather than an overflow
     when the mean loss is huge (a diverged model):

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .presets import PRESETS
 from .tokenizer import PAD
 
 torch.backends.cuda.enable_cudnn_sdp(False)  # cuDNN SDPA replans per new length (2.8-4.7x slower)
@@ -36,12 +37,7 @@ class ModelConfig:
     pre_ln: bool = False        # False: post-LN as in XLM/MASS; True: pre-LN (stabler when deep)
     pad_id: int = PAD           # padding token id (never attended to in the encoder)
 
-# Named model sizes. `smoke` is for CI, `cpu` for a laptop, `gpu` is the paper's Sec. 4.1 model.
-MODEL_PRESETS: dict[str, dict] = {
-    "smoke": dict(d_model=64, n_heads=4, d_ff=256, n_enc_layers=2, n_dec_layers=2,
-                  max_positions=256),
-    "cpu": dict(d_model=256, n_heads=4, d_ff=1024, n_enc_layers=3, n_dec_layers=3),
-    "gpu": dict(d_model=1024, n_heads=8, d_ff=4096, n_enc_layers=6, n_dec_layers=6)}
+MODEL_PRESETS: dict[str, dict] = {name: p["model"] for name, p in PRESETS.items()}  # see presets
 
 BOOLS = {"true": True, "1": True, "false": False, "0": False}
 

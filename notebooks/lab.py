@@ -193,12 +193,35 @@ def claim(text: str, where: str, measure: str, verdict: str, delta: float | None
             "p": None if p is None else round(float(p), 4), "seeds": {"n": int(seeds), "varied": varied}}
 
 
+def paired_bootstrap(baseline: list[str], system: list[str], refs: list[str],
+                     n: int = 1000) -> dict:
+    """sacrebleu's paired bootstrap resampling (Koehn, 2004) of two systems' outputs on the same
+    test set, for BLEU and chrF: ``{"BLEU": {"baseline": 3.1, "system": 4.2, "baseline_ci": 0.9,
+    "system_ci": 1.0, "p_value": 0.02, "signature": ...}, "chrF": {...}}``; ``p_value``: how often
+    a resample does not favour the observed winner (1.0 when the two scores are equal: sacrebleu
+    would give its smallest p-value to two identical systems)."""
+    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.significance import PairedTest
+
+    if not len(baseline) == len(system) == len(refs) or not refs:
+        raise ValueError(f"{len(baseline)} baseline and {len(system)} system outputs for {len(refs)} "
+                         "references: they must pair up, and not be empty")
+    systems = [("baseline", list(baseline)), ("system", list(system))]
+    metrics = {"BLEU": BLEU(), "chrF": CHRF()}
+    sigs, scores = PairedTest(systems, metrics, [list(refs)], test_type="bs", n_samples=n)()
+    results = [scores[k] for k in scores if k != "System"]  # per metric: [baseline's, system's]
+    return {m: {"baseline": b.score, "system": s.score, "baseline_ci": float(b.ci),
+                "system_ci": float(s.ci), "signature": str(sig),
+                "p_value": float(s.p_value) if s.score != b.score else 1.0}
+            for m, sig, (b, s) in zip(metrics, sigs.values(), results)}
+
+
 # Scoring a model on pairs.
 
 def scorable(tok, pairs: Sequence[tuple[str, str]], src: str, tgt: str) -> list[tuple[list[int], list[int]]]:
     """``pairs`` as token ids, without those over the paper's 175-token limit (Sec. 4.1), as fine-tuning keeps them."""
-    from minimass.recipes import _pairs
-    return _pairs(tok, pairs, src, tgt, "ppl")
+    from minimass.recipes import encode_pairs
+    return encode_pairs(tok, pairs, src, tgt, "ppl")
 
 
 def pair_ppl(model, tok, pairs: Sequence[tuple[str, str]], src: str, tgt: str, max_tokens: int = 2000) -> float:
@@ -315,3 +338,93 @@ def pretrained_when_needed(objectives: Sequence[str] = ("mass",), langs: Sequenc
         return path
 
     return name, get
+
+
+# MASS's successors as trainer objectives (notebook 11, beyond the paper). Not ideas of MASS, so they live here;
+# importing lab registers them as "infill" (BART) and "span" (T5) in minimass.trainer.BATCHERS.
+
+import torch  # noqa: E402
+
+from minimass.masking import Batch, _as_id_lists, _body, _shifted, pad  # noqa: E402 (the package's helpers)
+from minimass.tokenizer import EOS, MASK  # noqa: E402
+
+
+def text_infilling(seqs: Sequence[Sequence[int]], ratio: float = 0.3, mean_span: float = 3.0, *, lang: int = 0,
+                   spans: Sequence | None = None, generator: torch.Generator | None = None) -> Batch:
+    """BART's text infilling (Lewis et al., 2020; notebook 11, beyond the paper): spans of
+    Poisson(``mean_span``) length at uniform starts are masked until ``round(ratio * n)`` tokens
+    are; each run of masked tokens becomes ONE [M], and a length-0 span inserts an [M]. The decoder
+    rebuilds the whole sentence; ``</s>`` is never masked. ``spans``: fixed (start, length) lists.
+    x1..x6 </s> (ids 11..16, 2) with spans (1, 2), (4, 0): encoder ``x1 [M] x4 [M] x5 x6 </s>``:
+    >>> b = text_infilling([[11, 12, 13, 14, 15, 16, 2]], spans=[[(1, 2), (4, 0)]])
+    >>> b.src.tolist(), b.target.tolist()
+    ([[11, 4, 14, 4, 15, 16, 2]], [[11, 12, 13, 14, 15, 16, 2]])"""
+    seqs, noisy = _as_id_lists(seqs), []
+    for i, s in enumerate(seqs):
+        body, eos = _body(s)
+        todo = list(spans[i]) if spans is not None else []  # (start, length) of every span
+        n, goal, masked = len(body), round(ratio * len(body)), set()
+        while spans is None and len(masked) < goal:
+            draw = int(torch.poisson(torch.tensor(float(mean_span)), generator=generator))
+            length = min(draw, goal - len(masked))
+            todo.append((int(torch.randint(0, n - length + 1, (1,), generator=generator)), length))
+            masked |= set(range(todo[-1][0], todo[-1][0] + length))
+        if bad := [(u, k) for u, k in todo if not (0 <= u <= n - k and k >= 0)]:
+            raise ValueError(f"spans[{i}]: {bad} fall outside the {n} tokens before </s>")
+        masked, out = {t for u, k in todo for t in range(u, u + k)}, []
+        for t in range(n + 1):
+            out += [MASK] * sum(u == t and k == 0 for u, k in todo)  # insertions before token t
+            if t < n and (t not in masked or t - 1 not in masked):  # a masked run: its first [M]
+                out.append(MASK if t in masked else body[t])
+        noisy.append(out + eos)
+    return Batch(pad(noisy), _shifted(seqs), pad(seqs), None, lang, lang)
+
+def _runs(total: int, parts: int, g: torch.Generator | None) -> list[int]:  # T5: non-empty runs summing to total
+    cuts = sorted((torch.randperm(total - 1, generator=g)[: parts - 1] + 1).tolist())
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total])]
+
+def span_corruption(seqs: Sequence[Sequence[int]], ratio: float = 0.15, mean_span: float = 3.0, *,
+                    vocab_size: int, lang: int = 0, spans: Sequence | None = None,
+                    generator: torch.Generator | None = None) -> Batch:
+    """T5's span corruption (Raffel et al., 2020; notebook 11): ``round(ratio * n)`` tokens in
+    ``round(noise / mean_span)`` spans (T5's random segmentation: kept run, span, kept run, ...),
+    each replaced by one sentinel, the i-th being id ``vocab_size - 1 - i`` (T5's are its last
+    ids); the decoder predicts each span after its sentinel, then a final sentinel. ``spans``:
+    fixed sorted (start, length) lists. x1..x6 </s> (ids 11..16, 2) with spans (1, 2), (4, 1):
+    encoder ``x1 S0 x4 S1 x6 </s>``, target ``S0 x2 x3 S1 x5 S2 </s>`` (S0 = 99 of 100 ids):
+    >>> b = span_corruption([[11, 12, 13, 14, 15, 16, 2]], vocab_size=100, spans=[[(1, 2), (4, 1)]])
+    >>> b.src.tolist(), b.target.tolist()
+    ([[11, 99, 14, 98, 16, 2]], [[99, 12, 13, 98, 15, 97, 2]])"""
+    seqs, src, tgt = _as_id_lists(seqs), [], []
+    for i, s in enumerate(seqs):
+        body, eos = _body(s)
+        todo = list(spans[i]) if spans is not None else []  # (start, length) of every span
+        if spans is None and (n := len(body)) >= 2:  # one token is kept: nothing is corrupted
+            noise = min(max(round(ratio * n), 1), n - 1)
+            parts, t = min(max(round(noise / mean_span), 1), noise, n - noise), 0
+            lengths = _runs(noise, parts, generator)
+            for keep, length in zip(_runs(n - noise, parts, generator), lengths):
+                todo.append((t + keep, length))
+                t += keep + length
+        enc, dec, t = [], [], 0
+        for j, (u, k) in enumerate(todo):
+            if u < t or k < 1 or u + k > len(body):
+                raise ValueError(f"spans[{i}]: ({u}, {k}) is empty, overlaps or runs past "
+                                 f"{len(body)} tokens")
+            sentinel = vocab_size - 1 - j
+            enc += body[t:u] + [sentinel]
+            dec += [sentinel] + body[u:u + k]
+            t = u + k
+        src.append(enc + body[t:] + eos)
+        tgt.append(dec + [vocab_size - 1 - len(todo), EOS])
+    return Batch(pad(src), _shifted(tgt), pad(tgt), None, lang, lang)
+
+
+def _register() -> None:
+    from minimass import trainer
+    trainer.BATCHERS["infill"] = lambda examples, lang, vocab_size, generator: text_infilling(
+        examples, lang=lang, generator=generator)
+    trainer.BATCHERS["span"] = span_corruption
+
+
+_register()

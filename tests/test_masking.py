@@ -12,8 +12,6 @@ from minimass.masking import (
     mlm_mask,
     pad,
     seq2seq_batch,
-    span_corruption,
-    text_infilling,
 )
 from minimass.tokenizer import BOS, EOS, MASK, N_SPECIAL, PAD
 
@@ -161,63 +159,6 @@ def test_dae_shuffle_is_local():
         out = dae_noise([s], shuffle=3, drop=0, blank=0, generator=g(seed)).src[0].tolist()
         assert sorted(out) == sorted(s)
         assert all(abs(out.index(t) - s.index(t)) < 3 for t in s)
-
-
-# BART's text infilling and T5's span corruption (issue 14, notebook 11: MASS's successors)
-X6 = [11, 12, 13, 14, 15, 16, EOS]
-
-
-def test_text_infilling_hand_worked():
-    b = text_infilling([X6], spans=[[(1, 2), (4, 0)]])
-    assert b.src.tolist() == [[11, MASK, 14, MASK, 15, 16, EOS]]  # one [M] per span, an inserted one for length 0
-    assert b.dec_in.tolist() == [[BOS] + X6[:-1]] and b.target.tolist() == [X6]  # the whole sentence is rebuilt
-
-
-def test_text_infilling_masks_the_ratio_and_keeps_order():
-    for s in sents(32, seed=3):
-        src = [t for t in text_infilling([s], 0.3, generator=g(len(s))).src[0].tolist() if t != PAD]
-        kept = [t for t in src if t != MASK]
-        assert src[-1] == EOS and len(kept) == len(s) - round(0.3 * (len(s) - 1))  # exactly 30% of the body masked
-        it = iter(s)
-        assert all(t in it for t in kept)  # the survivors are a subsequence of the sentence, in order
-
-
-def test_span_corruption_hand_worked():
-    b = span_corruption([X6], vocab_size=V, spans=[[(1, 2), (4, 1)]])
-    s0, s1, s2 = V - 1, V - 2, V - 3
-    assert b.src.tolist() == [[11, s0, 14, s1, 16, EOS]]
-    assert b.target.tolist() == [[s0, 12, 13, s1, 15, s2, EOS]]
-    assert b.dec_in.tolist() == [[BOS, s0, 12, 13, s1, 15, s2]]
-
-
-def test_span_corruption_round_trip():
-    for s in sents(32, seed=4):
-        b = span_corruption([s], vocab_size=10 * V, generator=g(len(s)))  # sentinels 999, 998, ..: apart from s
-        src, tgt = [t for t in b.src[0].tolist() if t != PAD], [t for t in b.target[0].tolist() if t != PAD]
-        spans, cur = {}, None
-        for t in tgt[:-1]:
-            if t >= V:
-                cur = spans.setdefault(t, [])
-            else:
-                cur.append(t)
-        rebuilt = [x for t in src for x in (spans[t] if t in spans else [t])]
-        assert rebuilt == s  # the encoder input with each sentinel replaced by its span is the sentence
-        n = len(s) - 1
-        noise = sum(map(len, spans.values()))
-        assert noise == (min(max(round(0.15 * n), 1), n - 1) if n >= 2 else 0)
-        assert src[0] == s[0] or n < 2  # T5's segmentation starts with kept tokens
-
-
-@pytest.mark.parametrize("spans", [[(5, 3)], [(-1, 1)]])
-def test_text_infilling_rejects_spans_outside(spans):
-    with pytest.raises(ValueError, match=r"spans\[0\]"):
-        text_infilling([X6], spans=[spans])
-
-
-@pytest.mark.parametrize("spans", [[(1, 2), (2, 1)], [(0, 0)], [(5, 2)]])
-def test_span_corruption_rejects_bad_spans(spans):
-    with pytest.raises(ValueError, match=r"spans\[0\]"):
-        span_corruption([X6], vocab_size=V, spans=[spans])
 
 
 def test_decoder_input_rule_case_by_case():

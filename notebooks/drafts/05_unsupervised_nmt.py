@@ -52,7 +52,8 @@ import matplotlib.pyplot as plt
 import torch
 
 from minimass import data
-from minimass.metrics import bleu, chrf, paired_bootstrap
+from lab import paired_bootstrap
+from minimass.metrics import bleu, chrf
 from minimass.recipes import pretrained
 from minimass.search import translate
 from minimass.trainer import load_checkpoint

@@ -56,7 +56,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from minimass import data
-from minimass.metrics import paired_bootstrap
+from lab import paired_bootstrap
 from minimass.recipes import pretrained
 from minimass.trainer import load_checkpoint
 

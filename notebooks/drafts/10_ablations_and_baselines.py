@@ -56,7 +56,7 @@ import torch.nn.functional as F
 
 from minimass import data
 from minimass.data import batch_indices, example_len
-from minimass.metrics import paired_bootstrap
+from lab import paired_bootstrap
 from minimass.recipes import pretrained
 from minimass.tokenizer import PAD, lang_id
 from minimass.trainer import Task, load_checkpoint, make_batch, train_config
