@@ -25,7 +25,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 test: lint
-	MINIMASS_PRESET=smoke $(BIN)/python -m pytest tests --doctest-modules minimass $(if $(NOTEBOOKS),--nbval-lax --nbval-current-env $(NOTEBOOKS))
+	MINIMASS_PRESET=smoke $(BIN)/python -m pytest tests --doctest-modules minimass minimass_cli.py $(if $(NOTEBOOKS),--nbval-lax --nbval-current-env $(NOTEBOOKS))
 
 lab: venv
 	MINIMASS_PRESET=cpu $(BIN)/jupyter lab notebooks/

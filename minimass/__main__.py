@@ -1,3 +1,3 @@
-from .cli import main
+from minimass_cli import main  # the command line, beside the package
 
 main()

@@ -6,10 +6,10 @@ import sys
 import pytest
 from toy import tiny_model
 
-from minimass.cli import UsageError, split_overrides
 from minimass.recipes import latest
 from minimass.tokenizer import Tokenizer
 from minimass.trainer import save_checkpoint
+from minimass_cli import UsageError, split_overrides
 
 TEXTS = ["the cat sat on the mat", "le chat est sur le tapis", "a dog ran far away", "un chien court loin"] * 30
 

@@ -1,4 +1,6 @@
 """The ``minimass`` command: pre-train (Sec. 3-4.1), fine-tune (Sec. 4.2-4.4), translate, evaluate.
+A thin command line over :mod:`minimass.recipes`, kept beside the package (as fairseq keeps
+``fairseq_cli``): the package holds the ideas of the paper, this module only parses and reports.
 
 ``minimass pretrain --preset cpu --run runs/mass --train.max_steps=2000 --model.d_model=256``:
 every ``--model.KEY=VALUE`` / ``--train.KEY=VALUE`` must be a field of ModelConfig / TrainConfig."""
@@ -9,11 +11,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import PRESETS, data, preset, recipes
-from .model import ModelConfig, override
-from .search import translate
-from .tokenizer import LANGS, Tokenizer
-from .trainer import OBJECTIVES, CheckpointError, load_checkpoint, train_config
+from minimass import PRESETS, data, preset, recipes
+from minimass.model import ModelConfig, override
+from minimass.search import translate
+from minimass.tokenizer import LANGS, Tokenizer
+from minimass.trainer import OBJECTIVES, CheckpointError, load_checkpoint, train_config
 
 PRETRAINING = [o for o in OBJECTIVES if o not in ("mt", "bt")]  # mt and bt need pairs or a model
 
