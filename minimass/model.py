@@ -20,7 +20,6 @@ from torch import Tensor, nn
 from .presets import PRESETS
 from .tokenizer import PAD
 
-torch.backends.cuda.enable_cudnn_sdp(False)  # cuDNN SDPA replans per new length (2.8-4.7x slower)
 
 @dataclass
 class ModelConfig:

@@ -1,5 +1,8 @@
 """The encoder-decoder (Sec. 4.1): causality, explicit positions, KV cache, overfitting."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 from toy import tiny_model
@@ -109,3 +112,10 @@ def test_tiny_model_overfits_one_batch():
         loss.backward()
         opt.step()
     assert loss.item() < 0.05
+
+
+def test_importing_the_model_leaves_torch_settings_alone():
+    """cuDNN's attention is switched off where a run picks CUDA (trainer.pick_device), not at import."""
+    code = ("import torch; before = torch.backends.cuda.cudnn_sdp_enabled(); import minimass.model, "
+            "minimass.trainer; assert torch.backends.cuda.cudnn_sdp_enabled() == before")
+    subprocess.run([sys.executable, "-c", code], check=True)
