@@ -18,7 +18,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -495,10 +495,14 @@ class Trainer:
         return last_eval
 
 def train_config(preset: str = "cpu", overrides: dict | None = None) -> TrainConfig:
-    """A :class:`TrainConfig` from a named preset plus overrides (unknown keys are errors)."""
+    """A :class:`TrainConfig` from a named preset plus overrides (unknown keys are errors).
+    ``$MINIMASS_MAX_STEPS`` caps ``max_steps``: a check that every code path runs at a preset's real
+    sizes in a few steps (``scripts/gpu_check.py --notebook-preset gpu``)."""
     if preset not in TRAIN_PRESETS:
         raise ValueError(f"unknown preset {preset!r}; known: {', '.join(TRAIN_PRESETS)}")
-    return override(TrainConfig(), {**TRAIN_PRESETS[preset], **(overrides or {})})
+    cfg = override(TrainConfig(), {**TRAIN_PRESETS[preset], **(overrides or {})})
+    cap = int(os.environ.get("MINIMASS_MAX_STEPS") or 0)
+    return replace(cfg, max_steps=min(cfg.max_steps, cap)) if cap else cfg
 
 def read_log(run_dir: str | Path, key: str | None = None) -> list:
     """The run's JSONL records, or with ``key`` the ``(step, value)`` pairs having it (to plot)."""

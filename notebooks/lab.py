@@ -35,6 +35,13 @@ MIN_DISTINCT = 0.2  # outputs that hardly depend on the input: distinct outputs 
 
 # Recording: one JSON per run, reloaded instead of re-run (EXPERIMENTS: "Runs that take long").
 
+def throwaway(preset_name: str) -> bool:
+    """Whether a run's results are a check, not a measurement: the ``smoke`` preset, or steps capped by
+    ``$MINIMASS_MAX_STEPS`` (a preset's real sizes for a few steps). They are never recorded or reloaded."""
+    import os
+    return preset_name == "smoke" or bool(os.environ.get("MINIMASS_MAX_STEPS"))
+
+
 def save_results(name: str, results: dict, preset_name: str, seed: int = 0, **info) -> Path:
     """Write measured numbers with what produced them (preset, seed, data and package versions, commit, date) as
     JSON to ``results/NAME.PRESET.json`` (``name`` may hold a folder). ``smoke`` runs (CI) write to a temporary
@@ -44,7 +51,7 @@ def save_results(name: str, results: dict, preset_name: str, seed: int = 0, **in
     from minimass import data
     root = ROOT / "results"
     git = subprocess.run("git rev-parse --short HEAD".split(), cwd=ROOT, text=True, capture_output=True)
-    if preset_name == "smoke" or not root.is_dir():
+    if throwaway(preset_name) or not root.is_dir():
         root = Path(tempfile.mkdtemp(prefix="minimass-results-"))
     path = root / f"{name}.{preset_name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +72,7 @@ def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0,
     key = "_".join(f"{k}={v}" for k, v in sorted({**(recipe or {}), "seed": seed}.items()))
     key = f"{name}/{re.sub(r'[^A-Za-z0-9_=.,+-]+', '-', key)}"
     path = ROOT / "results" / f"{key}.{preset_name}.json"
-    if preset_name != "smoke" and path.exists():
+    if not throwaway(preset_name) and path.exists():
         rec = json.loads(path.read_text())
         print(f"loaded results/{key}.{preset_name}.json (measured {rec.get('date', '?')}, commit {rec.get('commit')})")
         return rec["results"]

@@ -9,7 +9,9 @@ It measures and checks, each section on its own, so one failure does not lose th
             autocast through the package's Trainer: tokens/s from its log, and MFU
   resume    a new Trainer on the same run folder continues from the saved step
   cpu_load  the checkpoint loads on CPU (load_checkpoint), gives the CUDA logits, and translates a sentence
-  notebooks notebooks/NN_*.ipynb at MINIMASS_PRESET=smoke, code cells exec'd in a subprocess (no Jupyter kernel)
+  translate MASS pre-training, then en->fr fine-tuning from it and from random init, beam 5 on Matthew
+  notebooks notebooks/NN_*.ipynb at MINIMASS_PRESET=smoke (--notebook-preset gpu: the real sizes, every training
+            capped at --notebook-max-steps steps), code cells exec'd in a subprocess (no Jupyter kernel)
 Results go to --out (JSON, written after every section); the exit status is 1 if any check failed.
 
 The data cache ($MINIMASS_DATA or ~/.cache/minimass) must hold the Bible (nothing is downloaded unless
@@ -394,13 +396,17 @@ def check_notebooks(args, dev: torch.device, state: dict, deadline: float) -> di
     runner = tmp / "nb_runner.py"
     runner.write_text(RUNNER)
     pythonpath = [str(ROOT)]
-    env = dict(os.environ, MINIMASS_PRESET="smoke", MINIMASS_RUNS=str(tmp / "nb_runs"), MPLBACKEND="Agg",
+    env = dict(os.environ, MINIMASS_PRESET=args.notebook_preset, MINIMASS_RUNS=str(tmp / "nb_runs"),
+               MPLBACKEND="Agg",
                PYTHONPATH=os.pathsep.join(pythonpath + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     if dev.type != "cuda":
         env["CUDA_VISIBLE_DEVICES"] = ""  # the notebooks' pick_device() would take a GPU
+    if args.notebook_preset != "smoke":  # the preset's real sizes, every training capped to a few steps
+        env["MINIMASS_MAX_STEPS"] = str(args.notebook_max_steps)
     logs = Path(args.out).with_name(Path(args.out).stem + "-logs")
     logs.mkdir(parents=True, exist_ok=True)
-    out: dict = {"logs": str(logs), "notebooks": {}}
+    out: dict = {"logs": str(logs), "preset": args.notebook_preset, "notebooks": {},
+                 "max_steps": env.get("MINIMASS_MAX_STEPS")}
     for p in paths:
         rec: dict = {}
         out["notebooks"][p.name] = rec
@@ -467,6 +473,9 @@ def main() -> int:
     p.add_argument("--skip-notebooks", action="store_true")
     p.add_argument("--notebooks", default="", help="comma-separated numbers, e.g. 02,04 (default: all)")
     p.add_argument("--notebook-timeout", type=float, default=240)
+    p.add_argument("--notebook-preset", default="smoke", choices=("smoke", "cpu", "gpu"),
+                   help="MINIMASS_PRESET of the notebooks (not smoke: MINIMASS_MAX_STEPS caps training)")
+    p.add_argument("--notebook-max-steps", type=int, default=3, help="the cap when not at smoke")
     p.add_argument("--budget", type=float, default=450, help="seconds; no notebook starts after this")
     p.add_argument("--allow-download", action="store_true", help="fetch data missing from the cache")
     p.add_argument("--slim-cache", metavar="DIR", help="write a small data cache (en+fr Bible) to DIR and exit")

@@ -86,3 +86,11 @@ def test_run_once_records_and_reloads(tmp_path, monkeypatch, capsys):
     lab.run_once("05_x", fn, "cpu", seed=3, recipe={"init": "mass", "n": 10})  # another seed runs
     lab.run_once("05_x", fn, "smoke", seed=2, recipe={"init": "mass", "n": 10})  # smoke never reuses
     assert len(calls) == 3 and not (tmp_path / "results" / "05_x" / "init=mass_n=10_seed=2.smoke.json").exists()
+
+
+def test_capped_runs_are_never_recorded(monkeypatch):
+    """With $MINIMASS_MAX_STEPS (a few steps at a preset's real sizes) results go to a temporary folder."""
+    monkeypatch.setenv("MINIMASS_MAX_STEPS", "3")
+    path = lab.save_results("00_check/capped", {"x": 1}, "gpu")
+    assert lab.ROOT not in path.parents and json.loads(path.read_text())["results"] == {"x": 1}
+    assert lab.throwaway("gpu") and not lab.throwaway.__defaults__

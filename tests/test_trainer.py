@@ -435,3 +435,10 @@ def test_max_time_stops_on_budget_validated_and_saved(tmp_path):
     again = Trainer(tiny_model(), tasks, c, tmp_path)
     again.train()
     assert again.step == 2 and again.stopped == "budget"
+
+
+def test_minimass_max_steps_caps_every_preset(monkeypatch):
+    """$MINIMASS_MAX_STEPS caps max_steps (a few steps at a preset's real sizes); unset, nothing changes."""
+    assert train_config("gpu").max_steps == 2500 and train_config("cpu", {"max_steps": 7}).max_steps == 7
+    monkeypatch.setenv("MINIMASS_MAX_STEPS", "3")
+    assert train_config("gpu").max_steps == 3 and train_config("cpu", {"max_steps": 2}).max_steps == 2
