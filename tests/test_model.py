@@ -119,3 +119,17 @@ def test_importing_the_model_leaves_torch_settings_alone():
     code = ("import torch; before = torch.backends.cuda.cudnn_sdp_enabled(); import minimass.model, "
             "minimass.trainer; assert torch.backends.cuda.cudnn_sdp_enabled() == before")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_preset_table_states_each_presets_size():
+    """minimass/presets.py's table: layers, widths, parameters and batch tokens match the presets it describes."""
+    from minimass import presets
+
+    rows = {ln.split()[0]: ln for ln in presets.__doc__.splitlines() if ln.split()[:1] in (["smoke"], ["cpu"], ["gpu"])}
+    assert set(rows) == set(presets.PRESETS)
+    for name, p in presets.PRESETS.items():
+        m, cells = p["model"], rows[name].split()
+        assert cells[1] == f"{m['n_enc_layers']}+{m['n_dec_layers']},"
+        params = build_model(name, vocab_size=p["data"]["vocab"]).num_params() / 1e6
+        assert f"{params:.1f}M" in cells
+        assert f"{p['train']['max_tokens']:,}" in cells and f"{p['pretrain_steps']:,}" in cells
