@@ -7,7 +7,7 @@ import pytest
 import torch
 from toy import tiny_model
 
-from minimass.model import MODEL_PRESETS, ModelConfig, Seq2Seq, build_model, override
+from minimass.model import MODEL_PRESETS, ModelConfig, Seq2Seq, build_model, forward_flops, override
 from minimass.tokenizer import EOS
 
 CFG = ModelConfig(vocab_size=50, d_model=32, n_heads=4, d_ff=64, n_enc_layers=2, n_dec_layers=2,
@@ -133,3 +133,30 @@ def test_the_preset_table_states_each_presets_size():
         params = build_model(name, vocab_size=p["data"]["vocab"]).num_params() / 1e6
         assert f"{params:.1f}M" in cells
         assert f"{p['train']['max_tokens']:,}" in cells and f"{p['pretrain_steps']:,}" in cells
+
+
+def test_forward_flops_matches_pytorchs_flop_counter():
+    """model.forward_flops, the one FLOP count (notebooks 03 and 11, bench/, gpu_check), equals what
+    torch.utils.flop_counter counts for the encoder, the decoder layers and the output layer."""
+    from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+
+    ops = {}  # PyTorch does not count the CPU flash-attention kernel by default: count it as SDPA
+    if hasattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu"):
+        ops[torch.ops.aten._scaled_dot_product_flash_attention_for_cpu] = (
+            lambda q, k, v, *a, out_shape=None, **kw: sdpa_flop_count(q, k, v))
+    model, B, S, T = tiny_model(dropout=0.0).eval(), 3, 11, 5
+    src = torch.randint(5, model.cfg.vocab_size, (B, S))
+    tgt = torch.randint(5, model.cfg.vocab_size, (B, T))
+    counted = {}
+    with torch.no_grad():
+        with FlopCounterMode(display=False, custom_mapping=ops) as fc:
+            memory, mask = model.encode(src, 0)
+        counted["encoder"] = fc.get_total_flops()
+        with FlopCounterMode(display=False, custom_mapping=ops) as fc:
+            h = model.decode(tgt, 1, memory, mask, project=False)
+        counted["decoder"] = fc.get_total_flops()
+        with FlopCounterMode(display=False, custom_mapping=ops) as fc:
+            model.project(h)
+        counted["output"] = fc.get_total_flops()
+    formula = {k: B * v for k, v in forward_flops(model.cfg, S, T).items()}
+    assert counted == formula
