@@ -26,7 +26,7 @@ class ModelConfig:
     vocab_size: int = 8000      # joint BPE vocabulary of all languages (set from the tokenizer)
     n_langs: int = 4            # language embeddings: en, fr, de, ro
     d_model: int = 256          # hidden size (paper: 1024)
-    n_heads: int = 4            # attention heads (paper: 8)
+    n_heads: int = 4            # attention heads (the paper gives none; XLM and MASS: 8)
     d_ff: int = 1024            # feed-forward inner size (paper: 4096)
     n_enc_layers: int = 3       # encoder layers (paper: 6)
     n_dec_layers: int = 3       # decoder layers (paper: 6)

@@ -50,7 +50,7 @@ class TrainConfig:
     mask_ratio: float = 0.5     # MASS fragment length k = 50% of m (Sec. 4.5)
     mask_mode: str = "mass"     # "mass", or the Table 6 ablations "discrete" and "feed"
     mask_first: str = "mask"    # decoder's first input: "mask" (paper) or "prev" (official code)
-    bt_max_len_a: float = 1.3   # back-translation generation length: a * src_len + b (Sec. 4.2)
+    bt_max_len_a: float = 1.3   # back-translation length a * src_len + b (XLM's default)
     bt_max_len_b: int = 5
     seed: int = 0               # fixes batches, masking and dropout
     log_every: int = 20         # steps between log lines
@@ -75,8 +75,8 @@ BATCHERS: dict[str, Callable[..., Batch]] = {}
 @dataclass
 class Task:
     """One training stream: an objective over examples (id lists, or (src, tgt) pairs for ``mt``).
-    ``lang`` is the language of the examples (the target language for ``mt``); ``src_lang`` is
-    the source language for ``mt`` and the language generated into for ``bt``."""
+    ``lang``: the language of the examples, which is the target side of the pairs trained on;
+    ``src_lang``: their source side (``bt``: the synthetic source, generated into this language)."""
     objective: str
     data: Sequence
     lang: int = 0

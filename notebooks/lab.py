@@ -33,7 +33,7 @@ FLOORS = {"bleu": 1.0, "rouge2": 1.0}  # generation metrics (x 100) and the valu
 MIN_DISTINCT = 0.2  # outputs that hardly depend on the input: distinct outputs under 20% of test inputs
 
 
-# Recording: one JSON per run, reloaded instead of re-run (EXPERIMENTS: "Runs that take long").
+# Recording: one JSON per run, reloaded instead of re-run, so that a long notebook can run in pieces.
 
 def throwaway(preset_name: str) -> bool:
     """Whether a run's results are a check, not a measurement: the ``smoke`` preset, or steps capped by

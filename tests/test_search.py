@@ -1,4 +1,4 @@
-"""Decoding (DESIGN: decoding): greedy = beam 1, beam = exhaustive search on a tiny vocabulary, cache, constraints."""
+"""Decoding (minimass.search): greedy = beam 1, beam = exhaustive search on a tiny vocabulary, cache, constraints."""
 
 import itertools
 
