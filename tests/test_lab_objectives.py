@@ -42,9 +42,10 @@ def test_the_registered_objectives_train(tmp_path, objective):
     cfg = train_config("smoke", {"progress": False, "eval_every": 0, "max_tokens": 300, "lr": 3e-3,
                                  "max_steps": 25})
     t = Trainer(tiny_model(), [Task(objective, data, lang=1, valid=data[:20])], cfg, tmp_path)
-    t.train()
+    before = t.evaluate()[f"valid_ppl/{objective}-1"]
+    after = t.train()[f"valid_ppl/{objective}-1"]
     log = [r for r in read_log(tmp_path) if "loss" in r]
-    assert len(log) >= 2 and log[-1]["loss"] < log[0]["loss"]
+    assert len(log) >= 2 and log[-1]["loss"] < log[0]["loss"] and after < 0.9 * before
     assert checkpoints(tmp_path)[0].name == "step_0000025"
 
 

@@ -74,9 +74,12 @@ def test_every_objective_trains(tmp_path, objective):
         data = [(s, s[-2::-1] + [EOS]) for s in data]
     task = Task(objective, data, lang=1, src_lang=0, valid=data[:20] if objective != "bt" else [])
     t = Trainer(tiny_model(), [task], cfg(max_steps=25), tmp_path)
-    t.train()
+    before = t.evaluate()
+    after = t.train()
     log = [r for r in read_log(tmp_path) if "loss" in r]
     assert len(log) >= 2 and log[-1]["loss"] < log[0]["loss"]  # it learns: the loss falls
+    for key in before:  # and on held-out examples (bt validates on none here)
+        assert after[key] < 0.9 * before[key], (key, before[key], after[key])
     assert checkpoints(tmp_path)[0].name == "step_0000025"
 
 
