@@ -109,10 +109,11 @@ if CEIL:
         ceiling[system] = run(system, "en", "fr", None, SEED, CEIL["ft"], CEIL["n_test"], CEIL["beam"])
     ceiling_base = baselines("en", "fr", CEIL["n_test"])
     print(f"en->fr, all {len(splits.train):,} pairs, {CEIL['n_test']} Matthew verses, beam {CEIL['beam']}\n")
-    print(f"{'system':16s} {'BLEU':>6s} {'chrF':>6s} {'distinct':>9s} {'best_step':>9s} {'last_step':>9s}  stopped")
+    print(f"{'system':16s} {'BLEU':>6s} {'chrF':>6s} {'distinct':>9s} {'valid ppl':>9s} {'best_step':>9s} "
+          f"{'last_step':>9s}  stopped")
     for system, r in ceiling.items():
         print(f"{NAMES[system]:16s} {r['bleu']:6.2f} {r['chrf']:6.1f} {r['distinct']:5d}/{r['n']:<3d} "
-              f"{r['best_step']:9d} {r['last_step']:9d}  {r['stopped']}")
+              f"{r['valid_ppl']:9.1f} {r['best_step']:9d} {r['last_step']:9d}  {r['stopped']}")
     for name, r in ceiling_base.items():
         print(f"{name + ' (trivial)':16s} {r['bleu']:6.2f} {r['chrf']:6.1f} {r['distinct']:5d}/{r['n']:<3d}")
     refs = [p[1] for p in data.parallel("en", "fr").test[: CEIL["n_test"]]]
@@ -132,6 +133,9 @@ if CEIL:
         for system, r in ceiling.items():
             print(f"{NAMES[system] + ':':16s} {r['hyps'][k]}")
         print()
+
+# %% [markdown]
+# **What the ceiling shows.** The pipeline translates: with all 27,901 pairs both systems write fluent French that follows the source (499 of 500 outputs distinct), BLEU 14.5 from MASS and 13.1 without pre-training, chrF 37.5 and 35.8. Both were still improving when they reached the 5,000-step cap (best validation perplexity 16.1 and 20.1, at the last check; the fine-tuning curves below), so `stopped` says "budget" and these are lower bounds, not converged scores. The errors are those of a small model trained briefly: names repeated or swapped in the genealogy ("Isaï engendra David. Le roi de David engendra Salomon"), verses cut short. MASS keeps a lead with all the data; the paired bootstrap above says whether one seed's test verses support it. With one seed, the rule leaves the ceiling's claim undecided.
 
 # %% [markdown]
 # ### The same comparison on a GPU
