@@ -72,3 +72,17 @@ def test_lab_records_runs_that_stop_early_and_say_why(runs, monkeypatch, tmp_pat
     b = lab.bt_record("05_x", "mass", ckpt, tok, ("en", "fr"), 0, "smoke", {**ft, "max_steps": 4}, 5, ckpt.parent.name)
     assert {"en-fr", "fr-en", "best_step", "last_step", "stopped"} <= set(b) and b["last_step"] <= 4
     assert b["en-fr"]["test_ppl"] > 1 and len(b["fr-en"]["hyps"]) == 5
+
+
+def test_evaluate_translates_the_test_verses_and_scores_them(runs):
+    """recipes.evaluate: the first n Matthew pairs, translated by the newest checkpoint of a run, scored."""
+    ckpt = recipes.pretrained(preset_name="smoke", steps=2)
+    recipes.finetune(runs / "ft", ckpt, "en", "fr", n_train=40, preset_name="smoke",
+                     train_overrides={"max_steps": 2, "eval_every": 0, "progress": False})
+    res = recipes.evaluate(runs / "ft", "en", "fr", n=5, beam=2)
+    test = data.parallel("en", "fr").test[:5]
+    assert res["n"] == 5 and res["refs"] == [p[1] for p in test] and len(res["hyps"]) == 5
+    assert all(isinstance(h, str) for h in res["hyps"]) and 0 <= res["bleu"]["score"] <= 100
+    assert res["chrf"]["signature"].startswith("nrefs:1") and res["bleu"]["signature"].startswith("nrefs:1")
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        recipes.evaluate(runs / "missing")
