@@ -2,16 +2,27 @@
 
     MINIMASS_PRESET=cpu .venv/bin/python scripts/execute_notebooks.py notebooks/04_pretraining.ipynb
 
-Like `jupyter nbconvert --execute --inplace`, except that progress-bar updates are merged into
-their final line (coalesced streams) and per-cell timing metadata is dropped.
+Like `jupyter nbconvert --execute --inplace`, except that progress bars are not saved (a tqdm line on
+stderr is dropped once the cell has run) and per-cell timing metadata is dropped.
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+TQDM = re.compile(r"\|.*\| *\d+/\d*.*\[[^\]]*(it/s|s/it|batch/s|s/batch)")
+
+
+def is_progress_bar(output) -> bool:
+    """A stderr stream holding only tqdm lines (``desc: 40%|####  | 4/10 [00:01<00:02, 2.1it/s]``)."""
+    if output.get("output_type") != "stream" or output.get("name") != "stderr":
+        return False
+    lines = [ln for ln in output.get("text", "").replace("\r", "\n").splitlines() if ln.strip()]
+    return bool(lines) and all(TQDM.search(ln) for ln in lines)
 
 
 def execute(path: Path) -> None:
@@ -21,6 +32,8 @@ def execute(path: Path) -> None:
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not is_progress_bar(o)]
     nb.metadata = {"kernelspec": nb.metadata.get("kernelspec", {})}
     nbformat.write(nb, path)
 
