@@ -16,7 +16,6 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 from toy import counting, tiny_model
 
-from minimass.data import batch_indices
 from minimass.masking import seq2seq_batch
 from minimass.tokenizer import EOS
 from minimass.trainer import (
@@ -47,14 +46,6 @@ Trainer(tiny_model(), [Task("mass", counting(300), lang=0), Task("mass", countin
 
 def cfg(**kw):
     return train_config("smoke", {"progress": False, "eval_every": 0, "max_tokens": 300, "lr": 3e-3, **kw})
-
-
-def test_batch_indices_respect_budget_and_cover_everything():
-    lengths = [int(x) for x in torch.randint(1, 50, (500,), generator=torch.Generator().manual_seed(0))]
-    batches = batch_indices(lengths, 200, seed=3)
-    assert sorted(i for b in batches for i in b) == list(range(500))
-    assert all(max(lengths[i] for i in b) * len(b) <= 200 for b in batches)
-    assert batches == batch_indices(lengths, 200, seed=3) and batches != batch_indices(lengths, 200, seed=4)
 
 
 def test_mass_loss_falls(tmp_path):
