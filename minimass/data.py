@@ -183,12 +183,15 @@ def _newstest(path: Path, lang: str = "fr", split: str = "test") -> list[tuple[s
 # Per source: its languages, its reader(cache folder, **options) and the (valid, test) fractions
 # of its items held out by a hash of their id (the Bible holds out books; gigaword has its splits)
 Source = namedtuple("Source", "langs reader held_out", defaults=((0.02, 0.02),))
-SOURCES = {"bible": Source(LANGS, lambda p, version="4": _bible(p, version)),
-           "bbc": Source(("en",), _bbc, (0.05, 0.10)), "chitchat": Source(("en",), _chitchat),
-           "wiki": Source(("en", "fr"), _wiki),
-           "newscrawl": Source(LANGS, _newscrawl, (0.001, 0.001)),
-           "newstest": Source(LANGS, _newstest), "gigaword": Source(("en",), _gigaword),
-           "cornell": Source(("en",), _cornell)}
+SOURCES = {
+    "bible": Source(langs=LANGS, reader=lambda p, version="4": _bible(p, version)),
+    "bbc": Source(langs=("en",), reader=_bbc, held_out=(0.05, 0.10)),
+    "chitchat": Source(langs=("en",), reader=_chitchat),
+    "wiki": Source(langs=("en", "fr"), reader=_wiki),
+    "newscrawl": Source(langs=LANGS, reader=_newscrawl, held_out=(0.001, 0.001)),
+    "newstest": Source(langs=LANGS, reader=_newstest),
+    "gigaword": Source(langs=("en",), reader=_gigaword),
+    "cornell": Source(langs=("en",), reader=_cornell)}
 
 Splits = namedtuple("Splits", "train valid test meta")  # train: a list, or {lang: list} for bt
 
