@@ -1,12 +1,14 @@
-"""One-GPU check of minimass (about 3-5 minutes on an H100; `make gpu-check`). Needs no venv and no network:
+"""One-GPU check of minimass (`make gpu-check`; about 10 minutes on an H100 with every section). Needs no venv
+and no network:
 
     MINIMASS_DATA=/path/to/cache PYTHONPATH=. python3 scripts/gpu_check.py [--out bench/gpu.json]
 
 It measures and checks, each section on its own, so one failure does not lose the others:
   env       device name, torch and CUDA versions
   matmul    the card's bf16 matrix-multiply rate (TFLOP/s), the yardstick for MFU
-  train     --steps MASS steps of the `gpu` model (6+6 layers, 1024/4096) on en+fr Bible text in bf16
-            autocast through the package's Trainer: tokens/s from its log, and MFU
+  train     --steps MASS steps of the `gpu` preset's model (minimass/presets.py) on en+fr Bible text in bf16
+            autocast through the package's Trainer: tokens/s from its log, MFU, the share spent waiting
+            for batches
   resume    a new Trainer on the same run folder continues from the saved step
   cpu_load  the checkpoint loads on CPU (load_checkpoint), gives the CUDA logits, and translates a sentence
   translate MASS pre-training, then en->fr fine-tuning from it and from random init, beam 5 on Matthew
@@ -17,6 +19,13 @@ Results go to --out (JSON, written after every section); the exit status is 1 if
 The data cache ($MINIMASS_DATA or ~/.cache/minimass) must hold the Bible (nothing is downloaded unless
 --allow-download). `--slim-cache DIR` writes a copy holding only the en+fr Bible (about 29 MB instead of 208 MB):
     python3 scripts/gpu_check.py --slim-cache gpu-data   # then MINIMASS_DATA=$PWD/gpu-data on the GPU machine
+
+For a device session of about 15 minutes, one command that leaves time to rerun (sections sized to fit; the
+translate section writes the record that notebook 06 and the README's results table show):
+    MINIMASS_DATA=$PWD/gpu-data PYTHONPATH=. python3 scripts/gpu_check.py --out $OUT/gpu.json --steps 200 \
+        --translate-pretrain-s 150 --translate-finetune-s 60 --record $OUT/gpu_check_translate.gpu.json \
+        --notebook-preset gpu --notebook-max-steps 3 --budget 420 --notebook-timeout 90
+then copy $OUT/gpu.json to bench/ and the record to results/06_low_resource_nmt/.
 """
 
 from __future__ import annotations
