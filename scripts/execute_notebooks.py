@@ -17,12 +17,20 @@ from nbclient import NotebookClient
 TQDM = re.compile(r"\|.*\| *\d+/\d*.*\[[^\]]*(it/s|s/it|batch/s|s/batch)")
 
 
-def is_progress_bar(output) -> bool:
-    """A stderr stream holding only tqdm lines (``desc: 40%|####  | 4/10 [00:01<00:02, 2.1it/s]``)."""
-    if output.get("output_type") != "stream" or output.get("name") != "stderr":
-        return False
-    lines = [ln for ln in output.get("text", "").replace("\r", "\n").splitlines() if ln.strip()]
-    return bool(lines) and all(TQDM.search(ln) for ln in lines)
+def without_progress_bars(outputs: list) -> list:
+    """The outputs less their tqdm lines (``desc: 40%|####  | 4/10 [00:01<00:02, 2.1it/s]``) on stderr; a stream
+    left empty is dropped."""
+    kept = []
+    for o in outputs:
+        if o.get("output_type") == "stream" and o.get("name") == "stderr":
+            text = o.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            lines = [ln for ln in text.replace("\r", "\n").splitlines() if ln.strip() and not TQDM.search(ln)]
+            if not lines:
+                continue
+            o["text"] = "\n".join(lines) + "\n"
+        kept.append(o)
+    return kept
 
 
 def execute(path: Path) -> None:
@@ -33,7 +41,7 @@ def execute(path: Path) -> None:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not is_progress_bar(o)]
+            cell.outputs = without_progress_bars(cell.outputs)
     nb.metadata = {"kernelspec": nb.metadata.get("kernelspec", {})}
     nbformat.write(nb, path)
 
