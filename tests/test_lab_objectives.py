@@ -5,27 +5,16 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
-from toy import counting, tiny_model
+from toy import counting, g, sents, tiny_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notebooks"))
 from lab import paired_bootstrap, span_corruption, text_infilling  # noqa: E402
 
 from minimass import recipes  # noqa: E402
-from minimass.tokenizer import BOS, EOS, MASK, N_SPECIAL, PAD  # noqa: E402
+from minimass.tokenizer import BOS, EOS, MASK, PAD  # noqa: E402
 from minimass.trainer import Task, Trainer, checkpoints, read_log, train_config  # noqa: E402
 
 V = 100
-
-
-def g(seed=0):
-    return torch.Generator().manual_seed(seed)
-
-
-def sents(n=16, seed=0):
-    r = torch.Generator().manual_seed(seed)
-    return [torch.randint(N_SPECIAL, V, (int(torch.randint(1, 30, (1,), generator=r)),), generator=r).tolist()
-            + [EOS] for _ in range(n)]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from toy import g, sents
 
 from minimass.masking import (
     clm_batch,
@@ -17,16 +18,6 @@ from minimass.tokenizer import BOS, EOS, MASK, N_SPECIAL, PAD
 
 V = 100
 FIG1 = [11, 12, 13, 14, 15, 16, 17, EOS]  # x1..x8 of the paper's Fig. 1
-
-
-def g(seed=0):
-    return torch.Generator().manual_seed(seed)
-
-
-def sents(n=16, seed=0):
-    r = torch.Generator().manual_seed(seed)
-    return [torch.randint(N_SPECIAL, V, (int(torch.randint(1, 30, (1,), generator=r)),), generator=r).tolist()
-            + [EOS] for _ in range(n)]
 
 
 def test_fig1_exact():

@@ -27,3 +27,15 @@ def tiny_model(seed: int = 0, **kw) -> Seq2Seq:
     torch.manual_seed(seed)
     cfg = TINY if not kw else ModelConfig(**{**TINY.__dict__, **kw})
     return Seq2Seq(cfg)
+
+
+def g(seed: int = 0) -> torch.Generator:
+    """A seeded generator (the masking functions' ``generator``)."""
+    return torch.Generator().manual_seed(seed)
+
+
+def sents(n: int = 16, seed: int = 0, vocab: int = 100) -> list[list[int]]:
+    """``n`` random sentences of 1-29 ordinary ids below ``vocab``, each ending with </s>."""
+    r = torch.Generator().manual_seed(seed)
+    return [torch.randint(N_SPECIAL, vocab, (int(torch.randint(1, 30, (1,), generator=r)),), generator=r).tolist()
+            + [EOS] for _ in range(n)]
