@@ -1,6 +1,7 @@
 """Project set-up: environment.yml lists the same packages as pyproject.toml."""
 
 import re
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -21,6 +22,16 @@ def test_environment_matches_pyproject():
     got = {CONDA_NAMES.get(n, n) for n in names(env)} - {"python"}
     assert got == want
     assert "python=3.11" in (ROOT / "environment.yml").read_text()
+
+
+def test_tests_train_in_a_fresh_run_cache():
+    """Regression: notebook 04 at smoke reloaded a run that older code had cached in ~/.cache/minimass/runs, and
+    its printed log keys (checked output) lacked the newer `wait` key. Tests now get their own empty run cache."""
+    from minimass import data
+    from minimass.recipes import runs_dir
+
+    assert runs_dir() != data.cache_dir() / "runs"
+    assert runs_dir().name.startswith("minimass-test-runs-") and runs_dir().parent == Path(tempfile.gettempdir())
 
 
 def test_the_package_stays_within_its_line_budget():
