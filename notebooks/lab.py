@@ -42,16 +42,31 @@ def throwaway(preset_name: str) -> bool:
     return preset_name == "smoke" or bool(os.environ.get("MINIMASS_MAX_STEPS"))
 
 
+def recording() -> bool:
+    """Whether new results go into the tracked ``results/`` folder: only when asked, by ``$MINIMASS_RECORD=1``
+    (``make notebooks`` and ``make reproduce`` set it). A learner's runs go to ``results`` in the data cache
+    (``~/.cache/minimass/results``) instead, where :func:`run_once` finds them again."""
+    import os
+    return os.environ.get("MINIMASS_RECORD") == "1"
+
+
+def results_roots() -> list[Path]:
+    """Where :func:`run_once` looks for a record, in order: the tracked ``results/``, then the data cache's."""
+    from minimass import data
+    return [ROOT / "results", data.cache_dir() / "results"]
+
+
 def save_results(name: str, results: dict, preset_name: str, seed: int = 0, **info) -> Path:
     """Write measured numbers with what produced them (preset, seed, data and package versions, commit, date) as
-    JSON to ``results/NAME.PRESET.json`` (``name`` may hold a folder). ``smoke`` runs (CI) write to a temporary
-    folder, so tests never touch the working tree."""
+    JSON to ``NAME.PRESET.json`` (``name`` may hold a folder) under ``results/`` when :func:`recording`, else
+    under the data cache's ``results``. ``smoke`` and capped runs (:func:`throwaway`) write to a temporary folder,
+    so tests never touch the working tree."""
     import torch
 
     from minimass import data
-    root = ROOT / "results"
+    root = results_roots()[0 if recording() else 1]
     git = subprocess.run("git rev-parse --short HEAD".split(), cwd=ROOT, text=True, capture_output=True)
-    if throwaway(preset_name) or not root.is_dir():
+    if throwaway(preset_name) or (recording() and not root.is_dir()):
         root = Path(tempfile.mkdtemp(prefix="minimass-results-"))
     path = root / f"{name}.{preset_name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,21 +79,43 @@ def save_results(name: str, results: dict, preset_name: str, seed: int = 0, **in
     return path
 
 
+def stale(rec: dict, recipe: dict, settings: dict | None) -> str | None:
+    """Why a record cannot stand for a run now, or None: its recipe, its ``settings`` (everything else that
+    produced it: training and decoding options, test size) or the package version differ from the current ones."""
+    if rec.get("recipe", {}) != recipe:
+        return "its recipe differs"
+    if rec.get("settings") != (None if settings is None else json.loads(json.dumps(settings, default=str))):
+        return "its settings differ"
+    if rec.get("versions", {}).get("minimass") != minimass.__version__:
+        return f"it was made by minimass {rec.get('versions', {}).get('minimass')}, not {minimass.__version__}"
+    return None
+
+
 def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0, recipe: dict | None = None,
-             **info) -> dict:
-    """``fn()``'s results, measured once per (``name``, ``recipe``, preset, seed) and recorded by
-    :func:`save_results` as ``results/NAME/RECIPE.PRESET.json`` with the wall time. A recorded result is loaded
-    instead, and said so (never at ``smoke``), so that a long notebook can run in pieces."""
-    key = "_".join(f"{k}={v}" for k, v in sorted({**(recipe or {}), "seed": seed}.items()))
+             settings: dict | None = None, **info) -> dict:
+    """``fn()``'s results, measured once per (``name``, ``recipe``, preset, seed) and written by
+    :func:`save_results` as ``NAME/RECIPE.PRESET.json`` with the wall time. A record is loaded instead, and said
+    so, only when everything that produced it matches (:func:`stale`: the recipe, ``settings`` and the package
+    version); never at ``smoke``, nor with ``$MINIMASS_FRESH=1``, which always runs anew. So that a long notebook
+    can run in pieces, and an exercise that changes a setting gets a new run, not an old record."""
+    import os
+    recipe = recipe or {}
+    key = "_".join(f"{k}={v}" for k, v in sorted({**recipe, "seed": seed}.items()))
     key = f"{name}/{re.sub(r'[^A-Za-z0-9_=.,+-]+', '-', key)}"
-    path = ROOT / "results" / f"{key}.{preset_name}.json"
-    if not throwaway(preset_name) and path.exists():
-        rec = json.loads(path.read_text())
-        print(f"loaded results/{key}.{preset_name}.json (measured {rec.get('date', '?')}, commit {rec.get('commit')})")
-        return rec["results"]
+    fresh = throwaway(preset_name) or os.environ.get("MINIMASS_FRESH") == "1"
+    for root in [] if fresh else results_roots():
+        path = root / f"{key}.{preset_name}.json"
+        if path.exists():
+            rec = json.loads(path.read_text())
+            if (why := stale(rec, recipe, settings)) is None:
+                where = f"results/{key}.{preset_name}.json" if root == ROOT / "results" else str(path)
+                print(f"loaded {where} (measured {rec.get('date', '?')}, commit {rec.get('commit')})")
+                return rec["results"]
+            print(f"not reusing {path.name}: {why}; running it anew")
     t0 = time.time()
     results = fn()
-    save_results(key, results, preset_name, seed, recipe=recipe or {}, wall_s=round(time.time() - t0, 1), **info)
+    extra = {} if settings is None else {"settings": settings}
+    save_results(key, results, preset_name, seed, recipe=recipe, wall_s=round(time.time() - t0, 1), **extra, **info)
     return results
 
 
@@ -282,7 +319,7 @@ def nmt_record(name: str, system: str, init, tok, src: str, tgt: str, n_train: i
                 "warmup": trainer.cfg.warmup, "curve": [(r["step"], r[key]) for r in read_log(run_dir) if key in r],
                 "hyps": hyps}
 
-    return run_once(name, run, preset_name, seed, recipe)
+    return run_once(name, run, preset_name, seed, recipe, {"ft": ft, "n_test": n_test})
 
 
 def bt_record(name: str, system: str, init, tok, pair: tuple[str, str], seed: int, preset_name: str, bt: dict,
@@ -318,7 +355,7 @@ def bt_record(name: str, system: str, init, tok, pair: tuple[str, str], seed: in
                 "curve": [r for r in log if "valid_ppl" in r],
                 "train_s": sum(r["tokens"] / r["tok_s"] for r in log if r.get("tok_s"))}
 
-    return run_once(name, run, preset_name, seed, recipe)
+    return run_once(name, run, preset_name, seed, recipe, {"bt": bt, "n_test": n_test})
 
 
 # Pre-trained checkpoints, named without training them.

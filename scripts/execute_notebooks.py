@@ -3,7 +3,8 @@
     MINIMASS_PRESET=cpu .venv/bin/python scripts/execute_notebooks.py notebooks/04_pretraining.ipynb
 
 Like `jupyter nbconvert --execute --inplace`, except that progress bars are not saved (a tqdm line on
-stderr is dropped once the cell has run) and per-cell timing metadata is dropped.
+stderr is dropped once the cell has run) and per-cell timing metadata is dropped. It is the maintainers' way to
+execute (`make notebooks`, `make reproduce`), so new runs are recorded into results/ (MINIMASS_RECORD=1).
 """
 
 import os
@@ -48,6 +49,7 @@ def execute(path: Path) -> None:
 
 if __name__ == "__main__":
     os.environ.setdefault("MINIMASS_PRESET", "cpu")
+    os.environ.setdefault("MINIMASS_RECORD", "1")
     for arg in sys.argv[1:] or sorted(str(p) for p in Path("notebooks").glob("[0-9][0-9]_*.ipynb")):
         print(f"executing {arg} at preset {os.environ['MINIMASS_PRESET']}", flush=True)
         execute(Path(arg))

@@ -69,6 +69,7 @@ def test_claim_schema():
 
 def test_run_once_records_and_reloads(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(lab, "ROOT", tmp_path)
+    monkeypatch.setenv("MINIMASS_RECORD", "1")
     (tmp_path / "results").mkdir()
     calls = []
 
@@ -86,6 +87,52 @@ def test_run_once_records_and_reloads(tmp_path, monkeypatch, capsys):
     lab.run_once("05_x", fn, "cpu", seed=3, recipe={"init": "mass", "n": 10})  # another seed runs
     lab.run_once("05_x", fn, "smoke", seed=2, recipe={"init": "mass", "n": 10})  # smoke never reuses
     assert len(calls) == 3 and not (tmp_path / "results" / "05_x" / "init=mass_n=10_seed=2.smoke.json").exists()
+
+
+def test_run_once_reruns_when_a_setting_or_the_version_changes(tmp_path, monkeypatch, capsys):
+    """An exercise that changes a decoding setting (here the beam) gets a new run, not the old record; so does a
+    record made by another package version, or any run with $MINIMASS_FRESH=1."""
+    monkeypatch.setattr(lab, "ROOT", tmp_path)
+    monkeypatch.setenv("MINIMASS_RECORD", "1")
+    (tmp_path / "results").mkdir()
+    calls = []
+
+    def fn():
+        calls.append(1)
+        return {"bleu": float(len(calls))}
+
+    args = ("05_x", fn, "cpu", 0, {"init": "mass"})
+    assert lab.run_once(*args, settings={"beam": 1, "n_test": 200}) == {"bleu": 1.0}
+    assert lab.run_once(*args, settings={"beam": 1, "n_test": 200}) == {"bleu": 1.0}  # reloaded
+    assert lab.run_once(*args, settings={"beam": 5, "n_test": 200}) == {"bleu": 2.0}  # the beam changed: re-run
+    assert "its settings differ" in capsys.readouterr().out
+    assert lab.run_once(*args, settings={"beam": 5, "n_test": 200}) == {"bleu": 2.0}
+    monkeypatch.setattr(lab.minimass, "__version__", "9.9.9")
+    assert lab.run_once(*args, settings={"beam": 5, "n_test": 200}) == {"bleu": 3.0}
+    assert "made by minimass" in capsys.readouterr().out
+    monkeypatch.setenv("MINIMASS_FRESH", "1")
+    assert lab.run_once(*args, settings={"beam": 5, "n_test": 200}) == {"bleu": 4.0}
+    assert len(calls) == 4
+
+
+def test_a_learners_runs_leave_the_tracked_results_alone(tmp_path, monkeypatch, capsys):
+    """Without $MINIMASS_RECORD=1 a new run is written to the data cache's results folder, not to results/, and
+    is found there next time."""
+    monkeypatch.setattr(lab, "ROOT", tmp_path / "repo")
+    monkeypatch.setenv("MINIMASS_DATA", str(tmp_path / "cache"))
+    monkeypatch.delenv("MINIMASS_RECORD", raising=False)
+    (tmp_path / "repo" / "results").mkdir(parents=True)
+    calls = []
+
+    def fn():
+        calls.append(1)
+        return {"x": 1}
+
+    assert lab.run_once("06_y", fn, "cpu", 1, {"n": 3}) == {"x": 1}
+    assert not any((tmp_path / "repo" / "results").iterdir())
+    assert (tmp_path / "cache" / "results" / "06_y" / "n=3_seed=1.cpu.json").exists()
+    assert lab.run_once("06_y", fn, "cpu", 1, {"n": 3}) == {"x": 1} and len(calls) == 1
+    assert f"loaded {tmp_path / 'cache' / 'results' / '06_y'}" in capsys.readouterr().out
 
 
 def test_capped_runs_are_never_recorded(monkeypatch):

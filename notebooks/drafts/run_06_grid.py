@@ -23,6 +23,9 @@ FT = {"max_steps": 3000, "eval_every": 100, "save_every": 100, "max_tokens": 200
 JOBS = [(system, n, seed) for seed in (0, 1, 2) for n in (1500, 300) for system in ("random", "mass")]
 
 
+os.environ.setdefault("MINIMASS_RECORD", "1")  # the runs are recorded into results/
+
+
 def main(claims: Path) -> None:
     torch.set_num_threads(1)
     ckpt = pretrained(langs=("en", "fr"), preset_name="cpu", seed=0)

@@ -34,6 +34,9 @@ def code_cells(draft: Path) -> list[str]:
     return cells
 
 
+os.environ.setdefault("MINIMASS_RECORD", "1")  # the runs are recorded into results/
+
+
 def main(draft: Path, function: str, claims: Path) -> None:
     torch.set_num_threads(1)
     sys.path.insert(0, str(draft.resolve().parents[1]))  # notebooks/, for `import lab`
