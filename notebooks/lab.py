@@ -91,6 +91,39 @@ def stale(rec: dict, recipe: dict, settings: dict | None) -> str | None:
     return None
 
 
+_LOADED: list[tuple[str, dict]] = []  # records loaded in the running notebook cell, summed up after it
+
+
+def _loaded(where: str, rec: dict) -> None:
+    """Say that a record was loaded: in a notebook, one line per cell for all of them (:func:`_say_loaded`
+    runs after each cell); elsewhere, one line per record."""
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if shell is None:
+        print(f"loaded {where} (measured {rec.get('date', '?')}, commit {rec.get('commit')})")
+        return
+    if _say_loaded not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", _say_loaded)
+    _LOADED.append((where, rec))
+
+
+def _say_loaded(*_) -> None:
+    """After a notebook cell: 'loaded 12 records from results/06_x/ (measured 2026-12-02 23:38 to ...)'."""
+    if not _LOADED:
+        return
+    folders = sorted({w.rsplit("/", 1)[0] + "/" for w, _ in _LOADED})
+    dates = sorted(r.get("date", "?") for _, r in _LOADED)
+    commits = sorted({str(r.get("commit")) for _, r in _LOADED})
+    span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    print(f"loaded {len(_LOADED)} record{'s' * (len(_LOADED) > 1)} from {', '.join(folders)} (measured {span}; "
+          f"commit{'s' * (len(commits) > 1)} {', '.join(commits[:4])}{' ...' * (len(commits) > 4)}) "
+          "instead of running again")
+    _LOADED.clear()
+
+
 def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0, recipe: dict | None = None,
              settings: dict | None = None, **info) -> dict:
     """``fn()``'s results, measured once per (``name``, ``recipe``, preset, seed) and written by
@@ -109,7 +142,7 @@ def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0,
             rec = json.loads(path.read_text())
             if (why := stale(rec, recipe, settings)) is None:
                 where = f"results/{key}.{preset_name}.json" if root == ROOT / "results" else str(path)
-                print(f"loaded {where} (measured {rec.get('date', '?')}, commit {rec.get('commit')})")
+                _loaded(where, rec)
                 return rec["results"]
             print(f"not reusing {path.name}: {why}; running it anew")
     t0 = time.time()

@@ -141,3 +141,15 @@ def test_capped_runs_are_never_recorded(monkeypatch):
     path = lab.save_results("00_check/capped", {"x": 1}, "gpu")
     assert lab.ROOT not in path.parents and json.loads(path.read_text())["results"] == {"x": 1}
     assert lab.throwaway("gpu") and lab.throwaway("smoke")
+
+
+def test_loaded_records_are_summed_up_in_one_line(capsys):
+    """In a notebook, the records a cell loaded are reported in one line after it (post_run_cell)."""
+    lab._LOADED[:] = [(f"results/06_y/n={n}_seed=0.cpu.json", {"date": d, "commit": "abc"})
+                      for n, d in ((1, "2026-12-02 10:00 UTC"), (2, "2026-12-03 09:00 UTC"))]
+    lab._say_loaded()
+    assert capsys.readouterr().out == ("loaded 2 records from results/06_y/ (measured 2026-12-02 10:00 UTC to "
+                                       "2026-12-03 09:00 UTC; commit abc) instead of running again\n")
+    assert lab._LOADED == []
+    lab._say_loaded()  # nothing loaded: nothing said
+    assert capsys.readouterr().out == ""
