@@ -4,16 +4,24 @@
 # *The paper's headline experiment: a MASS model pre-trained on English and French text that never pairs up learns to translate by back-translation alone.*
 
 # %% [markdown]
+# ## What you will learn
+#
+# - How back-translation turns monolingual text into training pairs: the model translates a French verse into English, and learns to translate that English back into the original French (and the other way round). The package's code for it is printed below.
+# - Why it needs a head start: from random weights the first translations are noise, so the synthetic pairs teach little. MASS pre-training is that head start in the paper.
+# - How to measure a weak translator honestly: BLEU near zero says little, so we add chrF, the perplexity of the real translations, word translation, trivial baselines and the number of distinct outputs.
+# - How to stop a run when it converges (early stopping on validation perplexity), and how to call a verdict over seeds by one rule.
+
+# %% [markdown]
 # ## The paper's claim
 #
-# Sec. 4.2: "we fine-tune the pre-trained model with back-translation ... on the unsupervised translation task", with no parallel data at all, and Table 2 reports BLEU on newstest2014 (en-fr) and newstest2016 (en-de, en-ro):
+# Sec. 4.1-4.2: for unsupervised NMT the pre-trained model is fine-tuned on monolingual data alone, with the back-translation loss and without the denoising auto-encoder loss that Lample et al. (2018) add; there is no parallel data at all. Table 2 reports BLEU on newstest2014 (en-fr) and newstest2016 (en-de, en-ro):
 #
 # | system | en-fr | fr-en | en-de | de-en | en-ro | ro-en |
 # |---|---|---|---|---|---|---|
 # | XLM (Lample & Conneau, 2019), Facebook's previous best | 33.4 | 33.3 | 27.0 | 34.3 | 33.3 | 31.8 |
 # | MASS | **37.5** | **34.9** | **28.3** | **35.2** | **35.2** | **33.1** |
 #
-# "On all the 6 translation directions, our method outperforms all of the previous results", by up to 4.1 BLEU over XLM on en-fr. The recipe (Sec. 4.1-4.2 and the official code): pre-train MASS on News Crawl in both languages (k = 50%), then alternate en->fr->en and fr->en->fr back-translation: translate a monolingual sentence greedily with the current model, in eval mode and without gradients, and train the model to translate the result back into the original sentence.
+# In all six directions MASS beats the previous results, by up to 4.1 BLEU over XLM on en-fr. The recipe (Sec. 4.1-4.2 and the official code): pre-train MASS on News Crawl in both languages (k = 50%), then alternate en->fr->en and fr->en->fr back-translation: translate a monolingual sentence greedily with the current model, in eval mode and without gradients, and train the model to translate the result back into the original sentence.
 #
 # ## What we run instead, and why
 #
@@ -165,6 +173,15 @@ print("en->fr:", test[0][0], "->", before["en-fr"]["hyps"][0])
 # ## Back-translation, from MASS and from random initialisation
 #
 # `recipes.back_translation` builds two `bt` tasks that the `Trainer` visits in turns: English verses translated into French by the current model, then learnt back (fr->en), and French verses the other way (en->fr). Each validation reports the perplexity of the real Mark pairs (`valid_ppl/bt-fr-en`, `valid_ppl/bt-en-fr`) and, through `validate`, greedy BLEU and chrF on the first Mark pairs. Each run stops when `valid_ppl` (both directions' geometric mean) stops improving, and `lab.bt_record` scores its best checkpoint. The random baseline gets the same tokenizer, data, stopping rule and seeds; only its initial weights differ.
+
+# Sec. 4.2 (experimental setting): with no bilingual data, the monolingual data of pre-training is back-translated into pseudo bilingual data to train on. In minimass the `Trainer` does it when it builds each `bt` batch: the current model, in eval mode and without gradients, translates the batch's sentences greedily (at most `bt_max_len_a * len + bt_max_len_b` tokens, the official code's limit), and each (translation, original) pair becomes a training example.
+
+# %%
+import inspect
+
+from minimass.trainer import Trainer
+
+print(inspect.getsource(Trainer.back_translate))
 
 # %%
 def validate(model):
@@ -341,7 +358,41 @@ print("recorded" if path.parent.name == "results" else "smoke: written to a temp
 #
 # ## Exercises
 #
-# 1. Score the notebook-04 checkpoint (`pretrained(steps=1000)`, 1,000 steps) with `score()` after the same back-translation. How much of the gain over random initialisation comes from the longer pre-training?
-# 2. The official code generates with `max_len = 1.3 * len + 5` during back-translation (`TrainConfig.bt_max_len_a/b`). What happens to the synthetic sources if you allow much longer outputs?
-# 3. Extend `WORDS` with twenty more frequent words and check whether the accuracy ranking of the three systems holds.
+# 1. Score the notebook-04 checkpoint (`pretrained(steps=1000)`, 1,000 steps) with `score()` after the same back-translation. How much of the gain over random initialisation comes from the longer pre-training? *Hint: `lab.bt_record(..., init=pretrained(steps=1000), ...)` records it as a new run, since its `pretrain` differs; give it a new `system` name.*
+# 2. The official code generates with `max_len = 1.3 * len + 5` during back-translation (`TrainConfig.bt_max_len_a/b`). What happens to the synthetic sources if you allow much longer outputs? *Hint: pass `{"bt_max_len_a": 3.0}` in the `bt` overrides; the record is not reused, since its settings differ.*
+# 3. Extend `WORDS` with twenty more frequent words and check whether the accuracy ranking of the three systems holds. *Hint: `word_accuracy(model, "en", "fr")` takes the table from `WORDS`.*
+# 4. **Back-translate by hand.** Write a function `(model, sents, lang, src_lang, cfg) -> pairs` that does what `Trainer.back_translate` (printed above) does for a batch of token-id sentences in language `lang`: translate them greedily into `src_lang` with the model in eval mode, and return `(translation + [EOS], original)` pairs. *Hint: `minimass.search.greedy(model, pad(sents), lang_id(lang), lang_id(src_lang), max_len_a=..., max_len_b=...)`.* The cell below holds a reference answer; the check cell after it compares yours (or, with `None`, the reference) with the `Trainer`'s own.
 
+# %%
+from minimass.masking import pad
+from minimass.search import greedy
+from minimass.tokenizer import EOS, lang_id
+
+
+@torch.no_grad()
+def reference_back_translate(model, sents, lang, src_lang, cfg):
+    # Exercise 4: synthetic (source, target) pairs from monolingual sentences of `lang`.
+    model.eval()
+    out = greedy(model, pad(sents), lang_id(lang), lang_id(src_lang), max_len_a=cfg.bt_max_len_a,
+                 max_len_b=cfg.bt_max_len_b)
+    return [(list(y) + [EOS], list(x)) for y, x in zip(out, sents)]
+
+# %%
+import tempfile
+
+from minimass.trainer import Task, TrainConfig
+
+your_back_translate = None  # Exercise 4: a function (model, sents, lang, src_lang, cfg) -> pairs
+
+
+def check_back_translate(fn):
+    sents = tok.encode(data.unsupervised("en", "fr", seed=SEED).train["fr"][:3])
+    task, cfg = Task("bt", sents, lang=lang_id("fr"), src_lang=lang_id("en"), name="bt-en-fr"), TrainConfig()
+    with tempfile.TemporaryDirectory() as tmp:
+        want = Trainer(mass, [task], cfg, tmp).back_translate(task, sents)
+    got = fn(mass, sents, "fr", "en", cfg)
+    assert got == want, "not the pairs Trainer.back_translate makes"
+    return f"{len(got)} pairs as the Trainer makes them; the first source: {tok.decode(got[0][0])!r}"
+
+
+print(check_back_translate(your_back_translate or reference_back_translate))
