@@ -22,9 +22,9 @@
 #
 # - **Pre-training.** Five objectives on the same disjoint en / fr Bible books with the same batches, model and steps: MASS, Discrete, Feed (`TrainConfig.mask_mode`), BERT+LM (MLM for the encoder, causal LM for the decoder, in turn) and DAE (XLM's noise). At `cpu`, 1,000 steps each: MASS is notebook 04's run, BERT+LM and DAE are notebook 07's, Discrete and Feed are trained here when missing (measured below). That is a fifth of the 5,000 steps notebook 05's MASS model had; equal steps for every objective matter more here than more steps for one.
 # - **Fine-tuning.** Back-translation only, en->fr->en and fr->en->fr in turn, from each checkpoint with the same stopping rule and seeds (notebook 05's recipe, `lab.bt_record`): each run stops when the perplexity of the real Mark pairs (both directions' geometric mean) has not improved for `patience` validations, or at a `max_steps` cap, and its best checkpoint is scored. The paper fine-tuned the baselines with XLM's DAE loss + back-translation; we give every system the same fine-tuning so that only the pre-training differs.
-# - **Measures.** BLEU and chrF of greedy translations of Matthew, and the perplexity of the real Matthew translations, in both directions. Notebook 05 found that at this scale BLEU stays near zero and test perplexity is what moves; it is the main measure here. Beside the systems: two trivial baselines (copy the source; the most frequent training verse) and each system's distinct outputs. 3 seeds per system; they vary back-translation only, since each objective is pre-trained once. Every claim is called by the one rule of `notebooks/lab.py` (Welch's t-test over seeds at p < 0.05; "at floor" when it rests on BLEU < 1 for every system compared).
+# - **Measures.** BLEU and chrF of greedy translations of Matthew, and the perplexity of the real Matthew translations, in both directions. Notebook 05 found that at this scale BLEU stays near zero and test perplexity is what moves; it is the main measure here. Beside the systems: two trivial baselines (copy the source; the most frequent training verse) and each system's distinct outputs. 3 seeds per system; they vary back-translation only, since each objective is pre-trained once. Every claim is called by the one rule of `notebooks/lab.py` (Welch's t-test over seeds at p < 0.05; `at floor` when both systems compared have mean BLEU under 1 (BLEU claims) or outputs that hardly depend on the input, under 20% distinct (any measure)).
 # - **The decoder's reliance on the encoder**, the paper's explanation for Feed, measured directly on the pre-trained models: the perplexity of each model's own pre-training targets on held-out Mark verses with the true encoder output, with the encoder output of another sentence, and with zeros.
-# - **Budget.** At `cpu` about 3 CPU-hours for the 15 back-translation runs (1 thread each), plus the Discrete and Feed pre-trainings when they are missing; the cells below print each run's training time from its log. Every run is recorded in `results/10_ablations_and_baselines/`, so the notebook runs in pieces. At `gpu`, Table 3 runs all three language pairs.
+# - **Budget.** At `cpu` an estimated 3 CPU-hours for the 15 back-translation runs (1 thread each; to be replaced by the measured time once the `cpu` outputs exist), plus the Discrete and Feed pre-trainings when they are missing; the cells below print each run's training time from its log. Every run is recorded in `results/10_ablations_and_baselines/`, so the notebook runs in pieces. At `gpu`, Table 3 runs all three language pairs.
 
 # %%
 import minimass
@@ -205,7 +205,7 @@ print("* trivial baselines: copy = the source as output; constant = the most fre
 # %%
 fig, ax = plt.subplots(figsize=(5, 3))
 for name, color in zip(SYSTEMS, ("C0", "C1", "C2", "C3", "C4")):
-    r = res[name, ("en", "fr"), SIZES["seeds"][0]]  # seed 0: runs stop at different steps
+    r = res[name, ("en", "fr"), SIZES["seeds"][0]]  # seed 0: runs may stop at different steps
     ax.plot([c["step"] for c in r["curve"]], [c["valid_ppl/bt-fr-en"] for c in r["curve"]], "-o", ms=3, color=color,
             label=name)
     ax.axvline(r["best_step"], color=color, ls=":", lw=1)
@@ -233,7 +233,7 @@ for k in (0, 5):
 # %% [markdown]
 # ## Verdict
 #
-# Each claim "A beats B" is called by `lab.compare` over the seeds, on test perplexity (the measure that moves at this scale), chrF and BLEU, in both en-fr directions; BLEU is at floor where both systems' mean BLEU is under 1 or their outputs hardly depend on the input. `lab.overall` joins a claim's directions. The paired bootstrap over test verses is printed for seed 0 beside it.
+# Each claim "A beats B" is called by `lab.compare` over the seeds, on test perplexity (the measure that moves at this scale), chrF and BLEU, in both en-fr directions; a claim is at floor where both systems' mean BLEU is under 1 (BLEU) or both systems' outputs hardly depend on the input (under 20% distinct, any measure). `lab.overall` joins a claim's directions. The paired bootstrap over test verses is printed for seed 0 beside it.
 
 # %%
 test = data.unsupervised("en", "fr", seed=SEED).test[: SIZES["n_test"]]
@@ -260,7 +260,7 @@ for claim, (a, b), where in (("MASS beats Discrete", ("mass", "discrete"), "Tabl
                                 mean(c["delta"] for c in per_dir), max(1.0 if c["p"] is None else c["p"] for c in per_dir),
                                 len(SIZES["seeds"]), "back-translation"))
 rel = {name: mean(REL[name][lg]["zeros"] / REL[name][lg]["true"] for lg in ("en", "fr")) for name in REL}
-print(f"\nFeed's decoder relies less on the encoder than MASS's (zeros/true perplexity ratio, one pre-training each): "
+print(f"\nReliance on the encoder, Feed against MASS (zeros/true perplexity ratio, one pre-training each): "
       f"Feed {rel['feed']:.2f}, MASS {rel['mass']:.2f}")
 for c in claims:
     print(f"{c['where']}: {c['claim']} ({c['measure']}): {c['verdict']} (delta {c['delta']}, p {c['p']})")
