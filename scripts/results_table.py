@@ -1,8 +1,12 @@
-"""Build the README's results table from the records in results/ (never typed by hand).
+"""Build the results tables from the records in results/ (never typed by hand).
 
-    .venv/bin/python scripts/results_table.py           # print the table
-    .venv/bin/python scripts/results_table.py --write   # put it in README.md between the markers
-    .venv/bin/python scripts/results_table.py --check   # exit 1, showing the difference, if README is stale
+    .venv/bin/python scripts/results_table.py           # print what would be written
+    .venv/bin/python scripts/results_table.py --write   # refresh every generated block (the one command to run)
+    .venv/bin/python scripts/results_table.py --check   # exit 1, showing the difference, if a block is stale
+
+Three blocks, each between its own markers: the full table in docs/results.md; in README.md, a one-line summary
+per row of that table (a mark for each claim's verdict) and one real example output (a test verse translated by
+the systems of the records in EXAMPLE).
 
 It only renders. Each experiment notebook (05-11) writes a summary record `results/NN_name.PRESET.json` whose
 results hold `claims` (a list of {claim, where, measure, verdict, delta, p, seeds}, the schema of
@@ -18,9 +22,19 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TABLE_FILE, README = "docs/results.md", "README.md"
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
+SUMMARY = ("<!-- results-summary:start -->", "<!-- results-summary:end -->")
+EXAMPLE_MARKERS = ("<!-- results-example:start -->", "<!-- results-example:end -->")
 HEADER = "| paper | paper's number(s) | ours | preset | seeds | verdict | notebook |\n|---|---|---|---|---|---|---|"
 FIRST_EXPERIMENT = 5  # notebooks 05 onwards reproduce the paper's experiments
+MARKS = {"reproduced": "✅", "partly": "◐", "not reproduced": "❌", "at floor": "▁", "undecided": "?"}
+UNJUDGED = "–"  # the mark of a row whose record has no claims (or no record)
+# The README's example output: (label, translation record under results/) for each system shown, and the test item.
+_CEILING = ("06_low_resource_nmt/beam=5_dir=en-fr_max_steps=5000_max_tokens=2000_n_train=all_patience=3_"
+            "pretrain=mass_en-fr_k0.5_mass_cpu_seed0_5000_seed=0_system={}.cpu.json")
+EXAMPLE = {"records": [("MASS", _CEILING.format("mass")), ("no pre-training", _CEILING.format("random"))],
+           "index": 0}
 
 
 def number(x: float | None, spec: str = ".3g") -> str:
@@ -40,71 +54,173 @@ def seeds_cell(claims: list[dict]) -> str:
     return " / ".join(kinds)
 
 
-def link(root: Path, nb: str) -> str:
-    """The notebook as a README link: the executed notebook, else its draft."""
+def link(root: Path, nb: str, prefix: str = "") -> str:
+    """The notebook as a markdown link (the executed notebook, else its draft), its path preceded by ``prefix``
+    (``"../"`` from docs/)."""
     for path in (f"notebooks/{nb}.ipynb", f"notebooks/drafts/{nb}.py"):
         if (root / path).exists():
-            return f"[{nb[:2]}{' (draft)' if 'drafts' in path else ''}]({path})"
+            return f"[{nb[:2]}{' (draft)' if 'drafts' in path else ''}]({prefix}{path})"
     return nb[:2]
 
 
 def cells_line(cells: list[str]) -> str:
+    """One markdown table line; a '|' or newline inside a cell is escaped."""
     return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
 
 
-def rows(root: Path, nb: str, preset: str) -> list[str]:
-    """The markdown rows of one notebook's summary record at one preset."""
+def topic(nb: str) -> str:
+    """A notebook's name as words: '06_low_resource_nmt' -> 'low resource nmt'."""
+    return nb[3:].replace("_", " ")
+
+
+def record(root: Path, nb: str, preset: str) -> dict | str:
+    """A notebook's summary record at one preset (its ``results``), or, when it has no claims, the one sentence
+    its row says instead."""
     path = root / "results" / f"{nb}.{preset}.json"
     if not path.exists():
-        return [cells_line([nb[3:].replace("_", " "), "-", "not run yet", preset, "-", "-", link(root, nb)])]
+        return "not run yet"
     r = json.loads(path.read_text())["results"]
-    if "claims" not in r:
-        return [cells_line([nb[3:].replace("_", " "), "-", "recorded before the one verdict rule; a re-run is due",
-                            preset, "-", "not yet judged under the one rule", link(root, nb)])]
-    groups: dict[str, list[dict]] = {}
-    for c in r["claims"]:
-        groups.setdefault(c["where"], []).append(c)
+    return r if "claims" in r else "recorded before the one verdict rule; a re-run is due"
+
+
+def by_where(claims: list[dict]) -> dict[str, list[dict]]:
+    """Claims grouped by their table or figure (``where``), in order of first appearance: one row each."""
+    out: dict[str, list[dict]] = {}
+    for c in claims:
+        out.setdefault(c["where"], []).append(c)
+    return out
+
+
+def rows(root: Path, nb: str, preset: str) -> list[str]:
+    """The markdown rows of one notebook's summary record at one preset (links relative to docs/)."""
+    r = record(root, nb, preset)
+    if isinstance(r, str):
+        unjudged = "-" if r == "not run yet" else "not yet judged under the one rule"
+        return [cells_line([topic(nb), "-", r, preset, "-", unjudged, link(root, nb, "../")])]
     return [cells_line([where, r.get("paper", {}).get(where, "-"), r.get("ours", {}).get(where, "-"), preset,
-                        seeds_cell(cs), verdict_cell(cs), link(root, nb)]) for where, cs in groups.items()]
+                        seeds_cell(cs), verdict_cell(cs), link(root, nb, "../")])
+            for where, cs in by_where(r["claims"]).items()]
 
 
-def table(root: Path = ROOT) -> str:
-    """The results table: the `cpu` rows of every experiment notebook, then any other preset with a record."""
+def sections(root: Path) -> list[tuple[str, str]]:
+    """(notebook, preset) in table order: every experiment notebook at `cpu`, then at any other preset (not
+    `smoke`) that has a summary record."""
     notebooks = sorted({p.stem for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb")} |
                        {p.stem for p in (root / "notebooks" / "drafts").glob("[0-9][0-9]_*.py")})
     notebooks = [nb for nb in notebooks if int(nb[:2]) >= FIRST_EXPERIMENT]
     found = {p.name.split(".")[-2] for p in (root / "results").glob("[0-9][0-9]_*.*.json")}
     presets = ["cpu"] + sorted(found - {"cpu", "smoke"})
-    lines = [line for nb in notebooks for p in presets
-             if p == "cpu" or (root / "results" / f"{nb}.{p}.json").exists() for line in rows(root, nb, p)]
-    return "\n".join([HEADER, *lines])
+    return [(nb, p) for nb in notebooks for p in presets
+            if p == "cpu" or (root / "results" / f"{nb}.{p}.json").exists()]
 
 
-def readme_table(readme: str) -> str:
-    """The text between the README's markers."""
-    if START not in readme or END not in readme:
-        raise SystemExit(f"README.md lacks the markers {START} ... {END}")
-    return readme.split(START, 1)[1].split(END, 1)[0].strip("\n")
+def table(root: Path = ROOT) -> str:
+    """The full results table (docs/results.md): one row per (notebook, where, preset)."""
+    return "\n".join([HEADER, *(line for nb, p in sections(root) for line in rows(root, nb, p))])
+
+
+def marks(claims: list[dict]) -> str:
+    """The verdicts of a row's claims as marks, grouped by measure in order of first appearance:
+    'BLEU ?? · chrF ◐? · valid ppl ✅✅'."""
+    by_measure: dict[str, str] = {}
+    for c in claims:
+        by_measure[c["measure"]] = by_measure.get(c["measure"], "") + MARKS[c["verdict"]]
+    return " · ".join(f"{m} {v}" for m, v in by_measure.items())
+
+
+def summary(root: Path = ROOT) -> str:
+    """The README's summary: one line per row of the full table, with a mark for each of its claims' verdicts."""
+    lines = []
+    for nb, preset in sections(root):
+        at = "" if preset == "cpu" else f", `{preset}`"
+        r = record(root, nb, preset)
+        if isinstance(r, str):
+            lines.append(f"- {UNJUDGED} **{topic(nb)}** ({link(root, nb)}{at}): {r}")
+        else:
+            lines += [f"- **{where}**, {topic(nb)} ({link(root, nb)}{at}): {marks(cs)}"
+                      for where, cs in by_where(r["claims"]).items()]
+    return "\n".join(lines)
+
+
+def example(root: Path = ROOT, spec: dict = EXAMPLE) -> str:
+    """The README's example output: test item ``spec["index"]`` as each record of ``spec["records"]`` translated
+    it (its ``results.hyps``), after its source and reference from ``minimass.data.parallel`` (the pairs the
+    records were scored on), with each record's scores over the whole test set. All records must share a
+    direction."""
+    from minimass import data  # the data cache: only the example needs it
+
+    recs = []
+    for label, name in spec["records"]:
+        path = root / "results" / name
+        if not path.exists():
+            raise SystemExit(f"the example's record {path} is missing: update EXAMPLE in scripts/results_table.py")
+        recs.append((label, json.loads(path.read_text())))
+    dirs = {rec["recipe"]["dir"] for _, rec in recs}
+    if len(dirs) != 1:
+        raise SystemExit(f"the example's records translate different directions: {sorted(dirs)}")
+    (direction,) = dirs
+    i, first = spec["index"], recs[0][1]
+    src, ref = data.parallel(*direction.split("-")).test[i]
+    scores = "; ".join(f"{label} BLEU {rec['results']['bleu']:.1f}, chrF {rec['results']['chrf']:.1f} (best step "
+                       f"{rec['results']['best_step']} of at most {rec['recipe']['max_steps']}, stopped: "
+                       f"{rec['results']['stopped']})" for label, rec in recs)
+    width = max(len(w) for w in ["source", "reference", *(label for label, _ in recs)]) + 2
+    lines = [("source:", src), ("reference:", ref)] + [(f"{label}:", rec["results"]["hyps"][i]) for label, rec in recs]
+    return "\n".join([
+        f"Test verse {i + 1} of {first['results']['n']}, {direction.replace('-', '->')}, each system fine-tuned on "
+        f"{first['recipe']['n_train']} training pairs and decoding with beam {first['recipe']['beam']} "
+        f"(records: `results/{Path(spec['records'][0][1]).parent}/*n_train={first['recipe']['n_train']}*`):", "", "```",
+        *(f"{head:{width}s}{text}" for head, text in lines), "```", "",
+        f"Over all {first['results']['n']} test verses: {scores}."])
+
+
+def blocks(root: Path = ROOT) -> list[tuple[str, tuple[str, str], str]]:
+    """Every generated block: (file, its markers, the text that belongs between them)."""
+    return [(TABLE_FILE, (START, END), table(root)), (README, SUMMARY, summary(root)),
+            (README, EXAMPLE_MARKERS, example(root))]
+
+
+def between(text: str, markers: tuple[str, str], name: str = README) -> str:
+    """The text between a file's markers (without the newlines next to them)."""
+    start, end = markers
+    if start not in text or end not in text:
+        raise SystemExit(f"{name} lacks the markers {start} ... {end}")
+    return text.split(start, 1)[1].split(end, 1)[0].strip("\n")
+
+
+def replaced(text: str, markers: tuple[str, str], new: str, name: str = README) -> str:
+    """``text`` with what lies between ``markers`` replaced by ``new``."""
+    between(text, markers, name)  # checks the markers
+    start, end = markers
+    head, rest = text.split(start, 1)
+    return f"{head}{start}\n{new}\n{end}{rest.split(end, 1)[1]}"
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> None:
+    """--check (exit 1 on a stale block), --write (refresh every block), or print the blocks."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="replace the table in README.md")
-    ap.add_argument("--check", action="store_true", help="exit 1 when README.md's table differs from results/")
+    ap.add_argument("--write", action="store_true", help="replace every generated block (docs/results.md, README.md)")
+    ap.add_argument("--check", action="store_true", help="exit 1 when a generated block differs from results/")
     args = ap.parse_args(argv)
-    readme_path, new = root / "README.md", table(root)
+    todo = blocks(root)
     if args.check:
-        old = readme_table(readme_path.read_text())
-        if old != new:
-            diff = difflib.unified_diff(old.splitlines(), new.splitlines(), "README.md", "results/", lineterm="")
-            raise SystemExit("README.md's results table differs from what results/ gives (update it with "
-                             "scripts/results_table.py --write):\n" + "\n".join(diff))
+        stale = []
+        for name, markers, new in todo:
+            old = between((root / name).read_text(), markers, name)
+            if old != new:
+                stale += difflib.unified_diff(old.splitlines(), new.splitlines(), f"{name} {markers[0]}",
+                                              "results/", lineterm="")
+        if stale:
+            raise SystemExit("generated blocks differ from what results/ gives (update them with "
+                             "scripts/results_table.py --write):\n" + "\n".join(stale))
     elif args.write:
-        readme_table(text := readme_path.read_text())  # checks the markers
-        head, rest = text.split(START, 1)
-        readme_path.write_text(f"{head}{START}\n{new}\n{END}{rest.split(END, 1)[1]}")
+        for name in dict.fromkeys(name for name, _, _ in todo):
+            text = (root / name).read_text()
+            for _, markers, new in (b for b in todo if b[0] == name):
+                text = replaced(text, markers, new, name)
+            (root / name).write_text(text)
     else:
-        print(new)
+        print("\n\n".join(f"{name} {markers[0]}\n{new}" for name, markers, new in todo))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The README's results table is generated from results/ (scripts/results_table.py), never typed."""
+"""The results table (docs/results.md), the README's summary of it and the README's example output are generated
+from results/ (scripts/results_table.py), never typed."""
 
 import importlib.util
 import json
@@ -15,9 +16,25 @@ sys.path.insert(0, str(ROOT / "notebooks"))
 import lab  # noqa: E402
 
 
-def test_readme_table_equals_results():
+def test_every_generated_block_equals_results():
     """If this fails, run `.venv/bin/python scripts/results_table.py --write` (or `make reproduce`)."""
-    assert rt.readme_table((ROOT / "README.md").read_text()) == rt.table(ROOT)
+    got = rt.blocks(ROOT)
+    assert [(name, markers[0]) for name, markers, _ in got] == [
+        ("docs/results.md", rt.START), ("README.md", rt.SUMMARY[0]), ("README.md", rt.EXAMPLE_MARKERS[0])]
+    for name, markers, text in got:
+        assert rt.between((ROOT / name).read_text(), markers, name) == text, name
+
+
+def test_the_readme_is_a_front_door():
+    """The README stays short as records land (its summary grows a line per row; the full table is in docs/), and
+    every file that it or a docs/ page links to exists (paths relative to the page)."""
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.encode()) <= 8000
+    assert rt.START not in readme
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        links = [part.split(")", 1)[0].split("#", 1)[0] for part in page.read_text().split("](")[1:]]
+        missing = [link for link in links if "://" not in link and not (page.parent / link).exists()]
+        assert links and not missing, (page.name, missing)
 
 
 def test_the_generator_renders_and_never_parses_prose():
@@ -58,16 +75,70 @@ def test_rows_come_from_the_claims_schema(tmp_path):
                        "MASS beats none (BLEU): **at floor** (delta 0.1, p 0.6)")
     assert ceiling[2] == "-" and ceiling[4] == "1 (fine-tuning)" and "p -" in ceiling[5]
     assert old[2] == "recorded before the one verdict rule; a re-run is due"
-    assert old[6] == "[08](notebooks/08_dialogue.ipynb)"
+    assert old[6] == "[08](../notebooks/08_dialogue.ipynb)"  # the table lives in docs/
     assert missing[2] == "not run yet"
+    summary = rt.summary(tmp_path).splitlines()  # one line per row of the table, a mark per claim
+    assert summary == [
+        "- **Fig. 3**, low resource nmt ([06](notebooks/06_low_resource_nmt.ipynb)): chrF ✅ · BLEU ▁",
+        "- **Fig. 3 ceiling**, low resource nmt ([06](notebooks/06_low_resource_nmt.ipynb)): BLEU ?",
+        "- – **dialogue** ([08](notebooks/08_dialogue.ipynb)): recorded before the one verdict rule; a re-run is due",
+        "- – **k sweep** ([09](notebooks/09_k_sweep.ipynb)): not run yet"]
 
 
-def test_check_fails_on_a_stale_readme_and_write_fixes_it(tmp_path):
+def test_every_verdict_has_its_own_mark():
+    assert set(rt.MARKS) == set(lab.VERDICTS) and len(set(rt.MARKS.values()) | {rt.UNJUDGED}) == len(rt.MARKS) + 1
+    claims = [lab.claim("a", "T", m, v) for m, v in [("ppl", "reproduced"), ("BLEU", "not reproduced"),
+                                                      ("ppl", "partly"), ("BLEU", "undecided")]]
+    assert rt.marks(claims) == "ppl ✅◐ · BLEU ❌?"
+
+
+def example_records(root: Path) -> list[str]:
+    """Translation records at the paths of rt.EXAMPLE, each with its own outputs; returns the first outputs."""
+    firsts = []
+    for k, (_, name) in enumerate(rt.EXAMPLE["records"]):
+        (root / "results" / name).parent.mkdir(parents=True, exist_ok=True)
+        hyps = [f"output {k} of verse {i}" for i in range(3)]
+        (root / "results" / name).write_text(json.dumps({
+            "recipe": {"dir": "en-fr", "n_train": "all", "beam": 5, "max_steps": 90},
+            "results": {"hyps": hyps, "n": 3, "bleu": 12.34, "chrf": 40.0 + k, "best_step": 80,
+                        "stopped": "converged"}}))
+        firsts.append(hyps[rt.EXAMPLE["index"]])
+    return firsts
+
+
+def test_the_example_renders_the_records_outputs_beside_the_data(tmp_path):
+    from minimass import data
+
+    layout(tmp_path)
+    firsts = example_records(tmp_path)
+    text = rt.example(tmp_path)
+    src, ref = data.parallel("en", "fr").test[rt.EXAMPLE["index"]]
+    body = text.split("```")[1].strip("\n").splitlines()
+    labels = [label for label, _ in rt.EXAMPLE["records"]]
+    assert [ln.split(":", 1)[0] for ln in body] == ["source", "reference", *labels]
+    assert [ln.split(":", 1)[1].strip() for ln in body] == [src, ref, *firsts]
+    assert "BLEU 12.3, chrF 40.0" in text and "best step 80 of at most 90, stopped: converged" in text
+    (tmp_path / "results" / rt.EXAMPLE["records"][0][1]).unlink()
+    with pytest.raises(SystemExit, match="missing"):
+        rt.example(tmp_path)
+
+
+def test_check_fails_on_stale_blocks_and_write_fixes_them(tmp_path):
     layout(tmp_path, "06_low_resource_nmt")
-    (tmp_path / "README.md").write_text(f"intro\n{rt.START}\nold table\n{rt.END}\nrest\n")
-    with pytest.raises(SystemExit, match="differs"):
+    example_records(tmp_path)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "results.md").write_text(f"intro\n{rt.START}\nold table\n{rt.END}\nrest\n")
+    (tmp_path / "README.md").write_text(f"top\n{rt.SUMMARY[0]}\n{rt.SUMMARY[1]}\nmiddle\n"
+                                        f"{rt.EXAMPLE_MARKERS[0]}\nold\n{rt.EXAMPLE_MARKERS[1]}\nend\n")
+    with pytest.raises(SystemExit, match="differ"):
         rt.main(["--check"], tmp_path)
     rt.main(["--write"], tmp_path)
     rt.main(["--check"], tmp_path)
-    text = (tmp_path / "README.md").read_text()
-    assert text.startswith("intro\n") and text.endswith(f"{rt.END}\nrest\n") and "not run yet" in text
+    table = (tmp_path / "docs" / "results.md").read_text()
+    assert table.startswith("intro\n") and table.endswith(f"{rt.END}\nrest\n") and "not run yet" in table
+    readme = (tmp_path / "README.md").read_text()
+    assert readme.startswith("top\n") and readme.endswith(f"{rt.EXAMPLE_MARKERS[1]}\nend\n")
+    assert "\nmiddle\n" in readme and "not run yet" in readme and "output 0 of verse 0" in readme
+    (tmp_path / "README.md").write_text(readme.replace("output 0 of verse 0", "typed by hand"))
+    with pytest.raises(SystemExit, match="results-example"):  # the example is checked too
+        rt.main(["--check"], tmp_path)
