@@ -34,7 +34,7 @@ notebooks: venv  # re-execute every notebook at MINIMASS_PRESET (default cpu), o
 	$(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
 
 PRESET ?= cpu
-reproduce: venv  # every notebook in order at PRESET (recorded runs are reloaded, not rerun), then README's results table
+reproduce: venv  # every notebook in order at PRESET (recorded runs are reloaded, not rerun), then the generated results (docs/results.md, README)
 	MINIMASS_PRESET=$(PRESET) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
 	$(BIN)/python scripts/results_table.py --write
 

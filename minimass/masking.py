@@ -10,8 +10,8 @@ returns a :class:`Batch`, the one input format of the trainer:
 - ``positions``: the decoder's position ids (B, T): MASS feeds only the fragment, each
   token at its original position (Sec. 4.1).
 
-Where the official code differs (README): the decoder's first input is the token before the
-fragment (``first="prev"``), fragment starts favour sentence ends, k comes from the padded batch."""
+Where the official code differs (docs/paper-vs-code.md): its decoder's first input is the token
+before the fragment (``first="prev"``), starts favour sentence ends, k is from the padded batch."""
 
 from __future__ import annotations
 
