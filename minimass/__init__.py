@@ -9,7 +9,7 @@ from .presets import PRESETS  # what each preset means: the table in minimass.pr
 __version__ = "0.1.0"
 
 def preset(default: str = "cpu") -> str:
-    """The run size ``MINIMASS_PRESET`` chooses: ``smoke`` (CI), ``cpu`` (a laptop), ``gpu``."""
+    """The run size ``MINIMASS_PRESET`` chooses: ``smoke`` (CI), ``cpu``, ``gpu``, ``paper``."""
     name = os.environ.get("MINIMASS_PRESET", default).strip().lower()
     if name not in PRESETS:
         raise ValueError(f"MINIMASS_PRESET={name!r} is not a preset: use {', '.join(PRESETS)}")

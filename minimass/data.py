@@ -41,6 +41,13 @@ def cache_dir() -> Path:
     """Cache root: ``$MINIMASS_DATA`` if set, else ``~/.cache/minimass``."""
     return Path(os.environ.get("MINIMASS_DATA") or Path.home() / ".cache" / "minimass")
 
+def corpora() -> str:
+    """``$MINIMASS_CORPORA``: ``offline`` (default: Bible, BBC, chit-chat, from PyPI wheels) or
+    ``paper``, the paper's own (online: News Crawl + newstest, Gigaword, Cornell; Sec. 4.1-4.4)."""
+    _require_known(name := os.environ.get("MINIMASS_CORPORA") or "offline", ("offline", "paper"),
+                   "$MINIMASS_CORPORA")
+    return name
+
 def fetched(name: str) -> dict[str, Any]:
     """The cache's record ``cache_dir() / name / ".done"`` of source ``name``: each file that
     ``scripts/fetch_corpora.py`` put there (a wheel's pip spec, a download) -> its sha256; or {}."""
@@ -265,6 +272,9 @@ def parallel(src_lang: str, tgt_lang: str, n_train: int | None = None, seed: int
     NMT (Sec. 4.2): test Matthew, valid Mark, train other books but Luke; ``n_train``: Fig. 3."""
     for lang in (src_lang, tgt_lang):
         _require_known(lang)
+    if corpora() == "paper" and not path:
+        raise ValueError("paper corpora: no loader reads Sec. 4.2's WMT parallel training data; "
+                         "low-resource NMT reads Bible pairs (MINIMASS_CORPORA=offline)")
     root = _root("bible", path)
     books = {b for b, _, _ in _bible(root, BIBLE[src_lang][0])} - HELD_OUT
     parts = {k: _verse_pairs(root, src_lang, tgt_lang, bs)
@@ -273,12 +283,25 @@ def parallel(src_lang: str, tgt_lang: str, n_train: int | None = None, seed: int
                    {"bible": root}, versions=(BIBLE[src_lang][0], BIBLE[tgt_lang][0]))
 
 def unsupervised(l1: str = "en", l2: str = "fr", seed: int = 0, tokenizer: Any = None,
-                 max_len: int = MAX_LEN, path: str | Path | None = None) -> Splits:
+                 max_len: int = MAX_LEN, path: str | Path | None = None,
+                 max_sentences: int | None = None) -> Splits:
     """Unsupervised NMT (Sec. 4.2): ``train = {l1: [...], l2: [...]}`` from DISJOINT Bible books
     (all versions of a language; books that retell each other on one side; seeded, balanced in
-    verses); valid/test = Mark/Matthew pairs; Luke is in no split (more text: ``monolingual``)."""
+    verses); valid/test = Mark/Matthew pairs; Luke is in no split (more text: ``monolingual``).
+    With ``corpora() == "paper"``: the first ``max_sentences`` of News Crawl per language, and
+    newstest's valid and test pairs."""
     for lang in (l1, l2):
         _require_known(lang)
+    if corpora() == "paper" and not path:  # News Crawl per language; newstest valid and test
+        if "en" not in (l1, l2):
+            raise ValueError(f"paper corpora: newstest pairs are en-X, not {l1}-{l2}")
+        x = l2 if l1 == "en" else l1
+        tests = source_dir("newstest", [x])
+        pairs = {k: [p if l1 == "en" else p[::-1] for p in _newstest(tests, x, k)]
+                 for k in ("valid", "test")}
+        news = {lg: _newscrawl(source_dir("newscrawl", [lg]), lg, max_sentences) for lg in (l1, l2)}
+        return _finish({"train": news, **pairs}, f"unsupervised {l1}-{l2}", seed, tokenizer,
+                       max_len, None, {"newscrawl": source_dir("newscrawl"), "newstest": tests})
     root = _root("bible", path)
     books = [b for b, _, _ in _bible(root, BIBLE[l1][0]) if b not in HELD_OUT]  # one per verse
     groups = [(b,) for b in sorted(set(books) - {b for g in BOOK_GROUPS for b in g})] + BOOK_GROUPS
@@ -293,11 +316,13 @@ def unsupervised(l1: str = "en", l2: str = "fr", seed: int = 0, tokenizer: Any =
     return _finish(parts, f"unsupervised {l1}-{l2}", seed, tokenizer, max_len, None,
                    {"bible": root}, books={lg: sorted(b) for lg, b in side.items()})
 
-def summarization(source: str = "bbc", seed: int = 0, lead: int = 1, n_train: int | None = None,
-                  tokenizer: Any = None, max_len: int = MAX_LEN,
+def summarization(source: str | None = None, seed: int = 0, lead: int = 1,
+                  n_train: int | None = None, tokenizer: Any = None, max_len: int = MAX_LEN,
                   path: str | Path | None = None) -> Splits:
     """(article lead, headline) pairs (Sec. 4.3, as Gigaword): ``bbc``: first ``lead`` sentences ->
-    headline, 5% valid, 10% test by a hash of the article id; ``gigaword`` (online): its own."""
+    headline, 5% valid, 10% test by a hash of the article id; ``gigaword`` (online): its own.
+    ``source`` None: ``gigaword`` when ``corpora() == "paper"``, else ``bbc``."""
+    source = source or ("gigaword" if corpora() == "paper" else "bbc")
     _require_known(source, ("bbc", "gigaword"), "summarization source")
     root = _root(source, path)
     if source == "gigaword":  # its own train, dev and test files
@@ -309,11 +334,13 @@ def summarization(source: str = "bbc", seed: int = 0, lead: int = 1, n_train: in
     return _finish(parts, f"summarization {source}", seed, tokenizer, max_len, n_train,
                    {source: root}, lead=lead)
 
-def dialogue(source: str = "chitchat", seed: int = 0, n_train: int | None = None,
+def dialogue(source: str | None = None, seed: int = 0, n_train: int | None = None,
              tokenizer: Any = None, max_len: int = MAX_LEN,
              path: str | Path | None = None) -> Splits:
     """(utterance, response) pairs of consecutive turns (Sec. 4.4) of ``chitchat`` or ``cornell``
-    (online); whole conversations are held out (2% valid, 2% test by a hash of their id)."""
+    (online; the default when ``corpora() == "paper"``); whole conversations are held out (2%
+    valid, 2% test by a hash of their id)."""
+    source = source or ("cornell" if corpora() == "paper" else "chitchat")
     _require_known(source, ("chitchat", "cornell"), "dialogue source")
     convs = SOURCES[source].reader(root := _root(source, path))
     turns = ((k, list(zip(ts, ts[1:]))) for k, ts in convs)

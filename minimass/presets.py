@@ -1,6 +1,6 @@
 """What each run size means, in one table: ``smoke`` for CI, ``cpu`` for a laptop, ``gpu`` for one
-CUDA card (``MINIMASS_PRESET`` picks one). The shapes follow Sec. 4.1; the paper's own model (6+6
-layers, 1024/4096, 193M parameters) suits News Crawl, not the ~3M tokens of the offline Bible text.
+CUDA card, ``paper`` (``MINIMASS_PRESET`` picks one). The shapes follow Sec. 4.1; the paper's own
+model (6+6 layers, 1024/4096) suits News Crawl, not the ~3M tokens of the offline Bible text.
 
 ======  ==============  ======  ======  ==========  ======  =======================================
 preset  layers, d / ff  params  batch   pre-train   epochs  pre-training time
@@ -9,6 +9,7 @@ preset  layers, d / ff  params  batch   pre-train   epochs  pre-training time
 smoke   2+2, 64 / 256   0.3M    1,000   60          0.19    seconds (CPU)
 cpu     3+3, 256/1024   7.7M    2,000   5,000       3.4     56 min at one CPU thread (measured)
 gpu     6+6, 512/2048   52.6M   24,000  2,500       21      ~3 min on one H100 (estimated)
+paper   6+6, 1024/4096  238.4M  24,000  100,000     ~7      not run: online corpora, many GPU-hours
 ======  ==============  ======  ======  ==========  ======  =======================================
 
 Parameters: ``build_model(preset, vocab_size=...)`` at each vocabulary size. Epochs: steps x batch
@@ -16,6 +17,8 @@ tokens over the training text of ``data.unsupervised("en", "fr")`` in that vocab
 2.95M and 2.79M tokens). The cpu time is notebook 05's checkpoint; the gpu time is estimated from
 the 128 ms steps of the 193M model at 24,000 tokens on an H200 (``bench/gpu.json``), scaled by its
 3.7x fewer FLOPs per token at half the utilisation. The gpu batch is the paper's 8 x 3,000 tokens.
+``paper``: Sec. 4.1's model, BPE and batch for ``MINIMASS_CORPORA=paper`` (``data.corpora``), on
+the first 5M News Crawl sentences per language; its steps (not in the paper) and epochs are ours.
 """
 
 # model: ModelConfig fields; train: TrainConfig fields; data: BPE size, sentences per language
@@ -39,4 +42,10 @@ PRESETS: dict[str, dict] = {
         "train": dict(lr=5e-4, warmup=250, max_steps=2500, max_tokens=24000, eval_every=250,
                       save_every=250),
         "data": dict(vocab=16000, sentences=None, valid=1000),
-        "pretrain_steps": 2500}}
+        "pretrain_steps": 2500},
+    "paper": {  # Sec. 4.1's model, BPE and batch, for MINIMASS_CORPORA=paper; the steps are ours
+        "model": dict(d_model=1024, n_heads=8, d_ff=4096, n_enc_layers=6, n_dec_layers=6),
+        "train": dict(lr=1e-4, warmup=4000, max_steps=100000, max_tokens=24000, eval_every=5000,
+                      save_every=5000),
+        "data": dict(vocab=60000, sentences=5_000_000, valid=3000),
+        "pretrain_steps": 100000}}

@@ -47,7 +47,7 @@ def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str]
     or one registered in ``trainer.BATCHERS``."""
     size = DATA_SIZES[preset_name]
     n = size["sentences"] if sentences == -1 else sentences
-    splits = data.unsupervised(langs[0], langs[1], seed=seed)
+    splits = data.unsupervised(langs[0], langs[1], seed=seed, max_sentences=n)
     texts = {lg: splits.train[lg][:n] for lg in langs}
     tok = get_tokenizer(Path(run_dir), [t for lg in langs for t in texts[lg]], size["vocab"])
     tasks = []
@@ -160,7 +160,7 @@ def back_translation(run_dir: str | Path, init: str | Path | None, l1: str = "en
     pairs (task ``bt-SRC-TGT``), and ``validate(model) -> dict`` (e.g. greedy BLEU) if given."""
     model, tokenizer = _init(init, tokenizer)
     size = DATA_SIZES[preset_name]
-    splits = data.unsupervised(l1, l2, seed=seed)
+    splits = data.unsupervised(l1, l2, seed=seed, max_sentences=size["sentences"])
     tasks = []
     for a, b in ((l1, l2), (l2, l1)):  # monolingual a, back-translated into b, trains b -> a
         mono = data.encode_cached(tokenizer, splits.train[a][: size["sentences"]], f"pretrain-{a}")
