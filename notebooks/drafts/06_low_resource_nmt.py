@@ -337,7 +337,7 @@ print("recorded" if path.parent.name == "results" else "smoke: written to a temp
 #
 # - Low-resource NMT fine-tunes the pre-trained encoder-decoder on a few parallel sentences; the paper's Fig. 3 shows MASS ahead of no pre-training at 10K, 100K and 1M pairs in six directions.
 # - Every run here trains until its validation perplexity stops improving (`TrainConfig.patience`) and is tested with its best checkpoint; the record says whether it converged or hit its cap.
-# - The ceiling runs say what the small model can do with all the data; the grid says whether pre-training helps with little. The verdict cell calls every claim by the one rule of `notebooks/lab.py`, and the results table in the README renders those claims.
+# - The ceiling runs say what the small model can do with all the data; the grid says whether pre-training helps with little. The verdict cell calls every claim by the one rule of `notebooks/lab.py`, and the results table (`docs/results.md`, and one line each in the README) renders those claims.
 #
 # ## Exercises
 #
