@@ -67,10 +67,17 @@ def test_claim_schema():
         lab.claim("x", "y", "z", "beyond the seed spread")
 
 
-def test_run_once_records_and_reloads(tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def recording_root(tmp_path, monkeypatch):
+    """lab's repository root in tmp_path, recording into its results/ ($MINIMASS_RECORD=1)."""
     monkeypatch.setattr(lab, "ROOT", tmp_path)
     monkeypatch.setenv("MINIMASS_RECORD", "1")
     (tmp_path / "results").mkdir()
+    return tmp_path
+
+
+def test_run_once_records_and_reloads(recording_root, capsys):
+    tmp_path = recording_root
     calls = []
 
     def fn():
@@ -89,12 +96,9 @@ def test_run_once_records_and_reloads(tmp_path, monkeypatch, capsys):
     assert len(calls) == 3 and not (tmp_path / "results" / "05_x" / "init=mass_n=10_seed=2.smoke.json").exists()
 
 
-def test_run_once_reruns_when_a_setting_or_the_version_changes(tmp_path, monkeypatch, capsys):
+def test_run_once_reruns_when_a_setting_or_the_version_changes(recording_root, monkeypatch, capsys):
     """An exercise that changes a decoding setting (here the beam) gets a new run, not the old record; so does a
     record made by another package version, or any run with $MINIMASS_FRESH=1."""
-    monkeypatch.setattr(lab, "ROOT", tmp_path)
-    monkeypatch.setenv("MINIMASS_RECORD", "1")
-    (tmp_path / "results").mkdir()
     calls = []
 
     def fn():
