@@ -242,8 +242,11 @@ def distinct(outputs: Sequence[str]) -> int:
 
 def at_floor(measure: str, value: float, outputs: Sequence[str] | None = None) -> bool:
     """Whether one system's score is at the floor of a generation metric: BLEU < 1 or ROUGE-2 < 1 (``measure`` in
-    ``FLOORS``), or outputs that hardly depend on the input (distinct outputs under 20% of them). Perplexity,
-    chrF and the other measures have no floor here: ``at_floor("ppl", 900.0) -> False``."""
+    ``FLOORS``), or, for any metric scored on the outputs, outputs that hardly depend on the input (distinct
+    outputs under 20% of them). A perplexity (``"ppl"`` in ``measure``) scores the references, not the outputs,
+    and has no floor: ``at_floor("ppl", 900.0, ["x"] * 10) -> False``."""
+    if "ppl" in measure:
+        return False
     if outputs is not None and len(outputs) and distinct(outputs) < MIN_DISTINCT * len(outputs):
         return True
     return measure in FLOORS and value < FLOORS[measure]

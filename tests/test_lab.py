@@ -50,6 +50,8 @@ def test_floor_rule():
     same = ["Et il dit"] * 9 + ["Et"]  # 2 distinct of 10 is not under 20%; 1 of 10 is
     assert not lab.at_floor("chrf", 30.0, same) and lab.at_floor("chrf", 30.0, ["x"] * 10)
     assert lab.distinct(same) == 2
+    # a perplexity scores the references, so degenerate outputs do not put it at floor
+    assert not lab.at_floor("test_ppl", 80.0, ["x"] * 10) and not lab.at_floor("valid ppl", 80.0, ["x"] * 10)
 
 
 def test_trivial_baselines():

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import torch
 
-JOBS = {"05_unsupervised_nmt": [(init, seed) for seed in (0, 1) for init in ("mass", "random")]}
+JOBS = {"05_unsupervised_nmt": [(init, seed) for seed in (0, 1) for init in ("mass", "random")],
+        "10_ablations_and_baselines": [(name, seed) for seed in (0, 1)
+                                       for name in ("mass", "discrete", "feed", "bert+lm", "dae")]}
 
 
 def code_cells(draft: Path) -> list[str]:
