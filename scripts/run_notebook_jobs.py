@@ -1,15 +1,17 @@
-"""Run a draft notebook's recorded runs in parallel, one worker process per core, from the repository root:
+"""Run a notebook's recorded runs in parallel, one worker process per core, from the repository root:
 
-    OMP_NUM_THREADS=1 MINIMASS_PRESET=cpu .venv/bin/python notebooks/drafts/run_draft_jobs.py \\
-        notebooks/drafts/05_unsupervised_nmt.py bt_run CLAIMS_DIR &
+    OMP_NUM_THREADS=1 MINIMASS_PRESET=cpu .venv/bin/python scripts/run_notebook_jobs.py \\
+        notebooks/05_unsupervised_nmt.ipynb bt_run CLAIMS_DIR &
 
-A worker executes the draft's code cells in order until the first cell that calls FUNCTION (the draft's own
-function for one recorded run, e.g. 05's ``bt_run(init, seed)``), so that every setting is the notebook's own.
-It then takes each job of JOBS[draft] that no other worker has claimed (a file in CLAIMS_DIR) and calls
-FUNCTION on it; the function records the run (``lab.run_once``), and executing the notebook afterwards loads
-the records. A killed worker's run resumes from its checkpoint once its claim file is removed.
+NOTEBOOK is an executed notebook (.ipynb) or a draft's cell-format source (notebooks/drafts/NN_name.py). A worker
+executes its code cells in order until the first cell that calls FUNCTION (the notebook's own function for one
+recorded run, e.g. 05's ``bt_run(init, seed)``), so that every setting is the notebook's own. It then takes
+each job of JOBS[notebook] that no other worker has claimed (a file in CLAIMS_DIR) and calls FUNCTION on it;
+the function records the run (``lab.run_once``), and executing the notebook afterwards loads the records. A
+killed worker's run resumes from its checkpoint once its claim file is removed.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -22,7 +24,9 @@ JOBS = {"05_unsupervised_nmt": [(init, seed) for seed in (0, 1) for init in ("ma
 
 
 def code_cells(draft: Path) -> list[str]:
-    """The code cells of a `# %%` cell-format source, in order."""
+    """The code cells of a notebook or of a `# %%` cell-format source, in order."""
+    if draft.suffix == ".ipynb":
+        return ["".join(c["source"]) for c in json.loads(draft.read_text())["cells"] if c["cell_type"] == "code"]
     cells, cur, is_code = [], [], False
     for line in draft.read_text().splitlines():
         if line.startswith("# %%"):
@@ -40,8 +44,12 @@ os.environ.setdefault("MINIMASS_RECORD", "1")  # the runs are recorded into resu
 
 
 def main(draft: Path, function: str, claims: Path) -> None:
+    """Run every unclaimed job of JOBS[draft] with the notebook's FUNCTION, after the cells before its first call."""
     torch.set_num_threads(1)
-    sys.path.insert(0, str(draft.resolve().parents[1]))  # notebooks/, for `import lab`
+    draft, claims = draft.resolve(), claims.resolve()
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "notebooks"))  # for `import lab`
+    os.chdir(root / "notebooks")  # where a notebook runs
     ns: dict = {"__name__": "__draft__"}
     for cell in code_cells(draft):
         if f"{function}(" in cell and f"def {function}(" not in cell:
