@@ -4,12 +4,17 @@
 
 Like `jupyter nbconvert --execute --inplace`, except that progress bars are not saved (a tqdm line on
 stderr is dropped once the cell has run) and per-cell timing metadata is dropped. It is the maintainers' way to
-execute (`make notebooks`, `make reproduce`), so new runs are recorded into results/ (MINIMASS_RECORD=1).
+execute (`make notebooks`, `make reproduce`), so new runs are recorded into results/ (MINIMASS_RECORD=1), and so
+is each notebook's execution time at a preset other than `smoke` (results/notebook_times.json: the README's
+learning path quotes it).
 """
 
+import json
 import os
 import re
 import sys
+import time
+from datetime import date
 from pathlib import Path
 
 import nbformat
@@ -34,7 +39,32 @@ def without_progress_bars(outputs: list) -> list:
     return kept
 
 
+TIMES = Path(__file__).resolve().parents[1] / "results" / "notebook_times.json"
+
+
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo where there is one) and its core count."""
+    try:
+        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                 if ln.startswith("model name")]
+    except OSError:
+        names = []
+    return f"{os.cpu_count()}-core {names[0] if names else 'CPU'}"
+
+
+def record_time(path: Path, preset: str, seconds: float, load: float, times: Path = TIMES) -> None:
+    """Write one notebook's execution time at ``preset`` into ``times`` (a JSON object: notebook -> preset ->
+    seconds, date, machine, and the 1-minute load average when it started, which says whether other jobs shared
+    the cores)."""
+    table = json.loads(times.read_text()) if times.exists() else {}
+    table.setdefault(path.stem, {})[preset] = {"seconds": round(seconds, 1), "date": date.today().isoformat(),
+                                               "machine": cpu_name(), "load_at_start": round(load, 2)}
+    times.write_text(json.dumps(dict(sorted(table.items())), indent=1) + "\n")
+
+
 def execute(path: Path) -> None:
+    """Execute one notebook in place (see the module's docstring), and record its execution time."""
+    t0, load = time.time(), os.getloadavg()[0]
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=None, kernel_name="python3", coalesce_streams=True,
                             resources={"metadata": {"path": str(path.parent)}})
@@ -45,6 +75,9 @@ def execute(path: Path) -> None:
             cell.outputs = without_progress_bars(cell.outputs)
     nb.metadata = {"kernelspec": nb.metadata.get("kernelspec", {})}
     nbformat.write(nb, path)
+    preset = os.environ.get("MINIMASS_PRESET", "cpu")
+    if preset != "smoke" and os.environ.get("MINIMASS_RECORD") == "1":
+        record_time(path, preset, time.time() - t0, load)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ def test_every_generated_block_equals_results():
     """If this fails, run `.venv/bin/python scripts/results_table.py --write` (or `make reproduce`)."""
     got = rt.blocks(ROOT)
     assert [(name, markers[0]) for name, markers, _ in got] == [
-        ("docs/results.md", rt.START), ("README.md", rt.SUMMARY[0]), ("README.md", rt.EXAMPLE_MARKERS[0])]
+        ("docs/results.md", rt.START), ("README.md", rt.PATH_MARKERS[0]), ("README.md", rt.SUMMARY[0]),
+        ("README.md", rt.EXAMPLE_MARKERS[0])]
     for name, markers, text in got:
         assert rt.between((ROOT / name).read_text(), markers, name) == text, name
 
@@ -46,7 +47,8 @@ def layout(root: Path, *names: str) -> None:
     (root / "notebooks").mkdir(parents=True)
     (root / "results").mkdir()
     for nb in names:
-        (root / "notebooks" / f"{nb}.ipynb").write_text("{}")
+        title = {"cell_type": "markdown", "source": [f"# {nb[:2]} · The title of {nb}\n", "text"]}
+        (root / "notebooks" / f"{nb}.ipynb").write_text(json.dumps({"cells": [title]}))
 
 
 def record(root: Path, name: str, results: dict, preset: str = "cpu") -> None:
@@ -128,7 +130,8 @@ def test_check_fails_on_stale_blocks_and_write_fixes_them(tmp_path):
     example_records(tmp_path)
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "results.md").write_text(f"intro\n{rt.START}\nold table\n{rt.END}\nrest\n")
-    (tmp_path / "README.md").write_text(f"top\n{rt.SUMMARY[0]}\n{rt.SUMMARY[1]}\nmiddle\n"
+    (tmp_path / "README.md").write_text(f"top\n{rt.PATH_MARKERS[0]}\n{rt.PATH_MARKERS[1]}\n"
+                                        f"{rt.SUMMARY[0]}\n{rt.SUMMARY[1]}\nmiddle\n"
                                         f"{rt.EXAMPLE_MARKERS[0]}\nold\n{rt.EXAMPLE_MARKERS[1]}\nend\n")
     with pytest.raises(SystemExit, match="differ"):
         rt.main(["--check"], tmp_path)
@@ -142,3 +145,25 @@ def test_check_fails_on_stale_blocks_and_write_fixes_them(tmp_path):
     (tmp_path / "README.md").write_text(readme.replace("output 0 of verse 0", "typed by hand"))
     with pytest.raises(SystemExit, match="results-example"):  # the example is checked too
         rt.main(["--check"], tmp_path)
+
+
+def test_the_learning_path_quotes_recorded_times_only(tmp_path):
+    """Each notebook's line: its title, its execution time from results/notebook_times.json (written by
+    scripts/execute_notebooks.py) and the training time its records hold; no time where none was recorded."""
+    spec = importlib.util.spec_from_file_location("execute_notebooks", ROOT / "scripts" / "execute_notebooks.py")
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    layout(tmp_path, "04_pretraining", "05_unsupervised_nmt")
+    ex.record_time(Path("04_pretraining.ipynb"), "cpu", 61.2, 0.5, tmp_path / rt.TIMES)
+    ex.record_time(Path("04_pretraining.ipynb"), "gpu", 7.0, 0.1, tmp_path / rt.TIMES)  # kept beside cpu
+    record(tmp_path, "04_pretraining", {"train_wall_s": 1040.0})
+    (tmp_path / "results" / "05_unsupervised_nmt").mkdir()
+    for k, run in enumerate([{"train_s": 3000.0}, {"wall_s": 600.0}, {"bleu": 0.2}]):
+        (tmp_path / "results" / "05_unsupervised_nmt" / f"r{k}.cpu.json").write_text(json.dumps({"results": run}))
+    lines = rt.learning_path(tmp_path).splitlines()
+    assert lines[0] == ("- [04](notebooks/04_pretraining.ipynb) The title of 04_pretraining (executes in 61 s; "
+                        "the runs it records trained for 17 min)")
+    assert lines[1] == ("- [05](notebooks/05_unsupervised_nmt.ipynb) The title of 05_unsupervised_nmt (not timed "
+                        "yet; the runs it records trained for 60 min)")
+    assert ex.cpu_name() in lines[-1] and json.loads((tmp_path / rt.TIMES).read_text())["04_pretraining"]["gpu"]
+    assert [rt.duration(s) for s in (40, 1040, 12_852)] == ["40 s", "17 min", "3.6 h"]
