@@ -41,6 +41,29 @@ def test_pretrained_trains_once_and_continues_a_shorter_run(runs, monkeypatch):
     assert [p.name for p in checkpoints(other.parent)][0] == "step_0000004"
 
 
+def test_english_pretraining_text_holds_no_held_out_summarization_or_dialogue_text():
+    """Sec. 4.1 pre-trains summarization and dialogue on English only: the English text (every source of
+    recipes.ENGLISH) on the real splits holds no sentence of a summarization or dialogue valid or test item, and
+    no Bible verse of the held-out gospels; every source contributes."""
+    texts, valid = recipes.pretraining_text(("en",))
+    train = set(texts["en"])
+    for splits in (data.summarization(), data.dialogue()):
+        held = {x for pair in splits.valid + splits.test for x in pair}
+        assert held and not held & train, splits.meta["task"]
+    gospels = data.monolingual("en", ["bible"])
+    assert not set(gospels.valid + gospels.test) & train
+    for source in recipes.ENGLISH:
+        assert set(data.monolingual("en", [source]).train[:1000]) & train, source
+    assert valid["en"] and not set(valid["en"]) & train
+
+
+def test_pretrain_on_english_only(runs):
+    tr = recipes.pretrain(runs / "en", "smoke", ("en",), ("mass",), None, {"max_steps": 2, "progress": False})
+    assert [t.name for t in tr.tasks] == ["mass-en"] and tr.tokenizer.vocab_size == SMALL["vocab"]
+    english = recipes.pretrained(langs=("en",), preset_name="smoke", steps=2)
+    assert english.parent.name == "mass_en_k0.5_mass_smoke_seed0_2"
+
+
 @pytest.mark.parametrize("corpus, task", [("bbc", "summarization"), ("chitchat", "dialogue")])
 def test_finetune_on_summarization_and_dialogue_pairs(runs, corpus, task, monkeypatch):
     monkeypatch.setattr(data, "MAX_LEN", 40)  # pairs over 40 BPE tokens + </s> are dropped (Sec. 4.1's filter)
