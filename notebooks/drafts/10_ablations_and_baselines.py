@@ -4,6 +4,15 @@
 # *Are MASS's two design choices, a contiguous fragment and a decoder fed only the fragment, what makes it work, and does it beat the pre-training objectives that came before it on unsupervised translation?*
 
 # %% [markdown]
+# ## What you will learn
+#
+# - What MASS's two design choices are (Sec. 4.5): a contiguous fragment rather than scattered tokens (**Discrete**), and a decoder that reads only the fragment rather than every previous token (**Feed**), and what the two earlier objectives it is compared with do (Sec. 4.2): **BERT+LM** (a masked LM for the encoder, a causal LM for the decoder) and **DAE** (rebuild the sentence from a noised copy).
+# - How each objective builds its batch in the package: `masking.mass_mask` with `mode="discrete"` or `"feed"`, `mlm_mask` and `clm_batch`, and `dae_noise` (their source is printed below, under the paper's words), and how notebook 05's back-translation (`Trainer.back_translate`, printed too) fine-tunes every one of them the same way.
+# - How to test the paper's explanation for Feed directly: how much each decoder's predictions depend on what the encoder says, measured on the pre-trained models before any fine-tuning.
+# - How the one rule of every notebook (`lab.compare`) calls Table 6's and Table 3's claims from the seeds, beside trivial baselines and each system's distinct outputs, and why equal pre-training steps for every objective matter more here than more steps for one.
+# - How Feed's decoder input differs from MASS's, built by hand (Exercise 4, checked in the last cell against `mass_mask`).
+
+# %% [markdown]
 # ## The paper's claims
 #
 # **Table 6** (Sec. 4.5, unsupervised en-fr BLEU): **Discrete** masks k positions drawn at random instead of one fragment; **Feed** feeds the decoder all previous tokens instead of `[M]` outside the fragment. "Both Discrete and Feed perform worse than MASS": Discrete 36.9, Feed 35.3, MASS 37.5. The paper's reason for Feed: MASS masks the decoder's input where the encoder sees the tokens, "to encourage the decoder to extract more useful information from the encoder side, rather than leveraging the abundant information from the previous tokens".
@@ -82,6 +91,32 @@ for pair in SIZES["pairs"]:  # Table 6 is en-fr only; Table 3 has every pair
         CKPT[name, pair] = pretrained(langs=pair, preset_name=PRESET, seed=SEED, steps=SIZES["pre_steps"], **RECIPES[name])
 for (name, pair), c in CKPT.items():
     print(f"{name:9s} {'-'.join(pair)}  {c.parent.name}/{c.name}")
+
+# %% [markdown]
+# ### The objectives, in code
+#
+# Sec. 4.5: "(1) We mask consecutive tokens in the encoder side, and thus predict consecutive tokens in the decoder side ... (2) We mask the input tokens of the decoder which are not masked in the encoder side ... to encourage the decoder to extract more useful information from the encoder side, rather than leveraging the abundant information from the previous tokens." Discrete undoes (1), Feed undoes (2). In `mass_mask` below, `mode="discrete"` draws k positions with `randperm` instead of one start `u`, and `mode="feed"` gives the decoder `s[: where[-1]]`, every token before the fragment's end, while the loss stays on the fragment (`PAD` elsewhere in the target).
+
+# %%
+import inspect
+
+from minimass.masking import clm_batch, dae_noise, mass_mask, mlm_mask
+from minimass.trainer import Trainer
+
+print(inspect.getsource(mass_mask))
+
+# %% [markdown]
+# Sec. 4.2: "The first baseline is BERT+LM, which use masked language modeling in BERT to pre-train the encoder and the standard language modeling to pre-train the decoder. The second baseline is DAE, which simply uses denoising auto-encoder ... to pre-train the encoder and decoder." BERT+LM's two batches train the two halves apart (`mlm_mask` has no decoder input, `clm_batch` no encoder input); the trainer alternates them. DAE's decoder rebuilds the whole clean sentence from a locally shuffled, dropped and blanked copy, so most of what it must write is in its encoder's input, which is the paper's reason for DAE's weakness: "the decoder can still easily learn to copy the unmasked tokens".
+
+# %%
+for fn in (mlm_mask, clm_batch, dae_noise):
+    print(inspect.getsource(fn))
+
+# %% [markdown]
+# Every pre-trained model is then fine-tuned by back-translation alone (notebook 05's recipe): the model translates a batch of monolingual sentences without gradients, and the (translation, original) pairs train it to translate back.
+
+# %%
+print(inspect.getsource(Trainer.back_translate))
 
 # %% [markdown]
 # ## Does the decoder use the encoder? (the reason the paper gives for Feed)
@@ -304,6 +339,50 @@ print("recorded" if path.parent.name == "results" else "smoke: written to a temp
 # ## Exercises
 #
 # 1. Score every model on the MASS objective (`OBJECTIVE[name] = ("mass", "mass")`) instead of its own. Which decoder makes the most use of the encoder when the task is the same for all?
+#    *Hint:* only the reliance cell changes; the BERT+LM decoder still has no number, since it never learned to read an encoder.
 # 2. Continue all five pre-trainings to 5,000 steps (`SIZES["pre_steps"]`; `pretrained()` continues the 1,000-step runs). Does the order of the systems change?
+#    *Hint:* the back-translation records name their checkpoint, so new pre-training steps give new records, not the recorded ones; budget about 2 CPU-hours per objective at `cpu`.
 # 3. Add XLM's denoising loss to back-translation for BERT+LM and DAE, as the paper did (a `dae` task beside the `bt` tasks). Does it close their gap to MASS?
+#    *Hint:* `recipes.back_translation` builds the two `bt` tasks; a `Task("dae", mono, lang=...)` per language added to its list trains the denoising loss in turn with them.
+# 4. **(checkable)** Write Feed's decoder input and target for one sentence `s` (a list of ids) and the fragment `s[u:u + k]`: the input starts with `[M]` (id 4) and then reads every token before the fragment's last one; the target holds the fragment's tokens at their positions and `PAD` (id 0) before them. The cell after the next checks your function against `mass_mask(..., mode="feed")`.
+#    *Hint:* both lists have `u + k` entries.
 
+# %%
+from minimass.tokenizer import MASK
+
+
+def reference_feed(s, u, k):
+    # Exercise 4: Feed's decoder input and target for the fragment s[u:u + k].
+    dec_in = [MASK] + s[: u + k - 1]
+    target = [s[t] if t >= u else PAD for t in range(u + k)]
+    return dec_in, target
+
+# %% [markdown]
+# The check for Exercise 4: replace `None` by your function. It compares it with `mass_mask(mode="feed")` on Fig. 1's sentence and on 200 random ones (every token masked by `[M]` in the encoder, so only the decoder side differs); it trains nothing.
+
+# %%
+import random
+
+from minimass.masking import fragment_length
+
+your_feed = None  # Exercise 4: a function (s, u, k) -> (decoder input, target)
+
+
+def check_feed(fn):
+    rng, cases = random.Random(0), [(list(range(11, 19)), 2)]  # Fig. 1: x1..x8, fragment x3..x6
+    for _ in range(200):
+        s = [rng.randrange(5, 100) for _ in range(rng.randrange(1, 30))]
+        cases.append((s, rng.randrange(len(s) - fragment_length(len(s), 0.5) + 1)))
+    for s, u in cases:
+        b = mass_mask([s], vocab_size=100, mode="feed", starts=[u], probs=(1, 0, 0))
+        want = (b.dec_in[0].tolist(), b.target[0].tolist())
+        assert fn(s, u, fragment_length(len(s), 0.5)) == want, (s, u, want)
+    return f"Feed's decoder side as mass_mask builds it, for {len(cases)} sentences; Fig. 1's: {want_fig1()}"
+
+
+def want_fig1():
+    b = mass_mask([list(range(11, 19))], vocab_size=100, mode="feed", starts=[2], probs=(1, 0, 0))
+    return f"decoder input {b.dec_in[0].tolist()}, target {b.target[0].tolist()}"
+
+
+print(check_feed(your_feed or reference_feed))
