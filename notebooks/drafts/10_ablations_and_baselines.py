@@ -40,18 +40,23 @@ import minimass
 import lab
 
 PRESET = minimass.preset()
-# pre_steps: pre-training steps of every objective; bt: back-translation overrides; n_test: Matthew pairs scored;
-# n_rel: Mark verses per language for the reliance measure; pairs: language pairs of Table 3.
+# pre_steps: pre-training steps of every objective; bt: back-translation overrides; n_test:
+# Matthew pairs scored; n_rel: Mark verses per language for the reliance measure; pairs: language
+# pairs of Table 3.
 SIZES = {"smoke": dict(pre_steps=60, seeds=[0, 1], n_test=30, n_rel=50, pairs=[("en", "fr")],
-                       bt={"max_steps": 10, "eval_every": 5, "save_every": 5, "warmup": 1, "patience": 1}),
+                       bt={"max_steps": 10, "eval_every": 5, "save_every": 5, "warmup": 1,
+                           "patience": 1}),
          "cpu": dict(pre_steps=1000, seeds=[0, 1], n_test=200, n_rel=300, pairs=[("en", "fr")],
-                     bt={"max_steps": 1000, "eval_every": 50, "save_every": 50, "warmup": 20, "patience": 3}),
+                     bt={"max_steps": 1000, "eval_every": 50, "save_every": 50, "warmup": 20,
+                         "patience": 3}),
          "gpu": dict(pre_steps=None, seeds=[0, 1, 2], n_test=None, n_rel=1000,
                      pairs=[("en", "fr"), ("en", "de"), ("en", "ro")],
-                     bt={"max_steps": 30000, "eval_every": 2000, "save_every": 2000, "warmup": 800, "patience": 3})}[PRESET]
+                     bt={"max_steps": 30000, "eval_every": 2000, "save_every": 2000,
+                         "warmup": 800, "patience": 3})}[PRESET]
 SEED = 0
 BT = SIZES["bt"]
-assert BT["warmup"] <= 0.1 * BT["eval_every"] * (BT["patience"] + 1)  # warm-up at most 10% of the shortest run
+# warm-up at most 10% of the shortest run
+assert BT["warmup"] <= 0.1 * BT["eval_every"] * (BT["patience"] + 1)
 print(PRESET, SIZES)
 
 # %%
@@ -81,14 +86,17 @@ T0 = time.time()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-RECIPES = {"mass": dict(objectives=("mass",)), "discrete": dict(objectives=("mass",), mode="discrete"),
-           "feed": dict(objectives=("mass",), mode="feed"), "bert+lm": dict(objectives=("mlm", "clm")),
+RECIPES = {"mass": dict(objectives=("mass",)),
+           "discrete": dict(objectives=("mass",), mode="discrete"),
+           "feed": dict(objectives=("mass",), mode="feed"),
+           "bert+lm": dict(objectives=("mlm", "clm")),
            "dae": dict(objectives=("dae",))}
 SYSTEMS = list(RECIPES)
 CKPT = {}
 for pair in SIZES["pairs"]:  # Table 6 is en-fr only; Table 3 has every pair
     for name in SYSTEMS if pair == ("en", "fr") else ("mass", "bert+lm", "dae"):
-        CKPT[name, pair] = pretrained(langs=pair, preset_name=PRESET, seed=SEED, steps=SIZES["pre_steps"], **RECIPES[name])
+        CKPT[name, pair] = pretrained(langs=pair, preset_name=PRESET, seed=SEED,
+                                      steps=SIZES["pre_steps"], **RECIPES[name])
 for (name, pair), c in CKPT.items():
     print(f"{name:9s} {'-'.join(pair)}  {c.parent.name}/{c.name}")
 
@@ -124,42 +132,49 @@ print(inspect.getsource(Trainer.back_translate))
 # For each pre-trained model, the perplexity of its own pre-training targets (MASS's fragment, Discrete's positions, Feed's fragment after the full prefix, DAE's whole sentence) on held-out Mark verses, three ways: with the true encoder output, with the encoder output of another sentence of the batch, and with zeros in its place. The ratio wrong / true is how much the decoder's predictions depend on what the encoder says. BERT+LM has no such number: its decoder was trained without an encoder.
 
 # %%
-OBJECTIVE = {"mass": ("mass", "mass"), "discrete": ("mass", "discrete"), "feed": ("mass", "feed"), "dae": ("dae", "mass")}
+OBJECTIVE = {"mass": ("mass", "mass"), "discrete": ("mass", "discrete"), "feed": ("mass", "feed"),
+             "dae": ("dae", "mass")}
 
 
 @torch.no_grad()
 def reliance(model, tok, objective, mode, sents, lang):
-    """Perplexity of the objective's targets with the true, another sentence's, and a zero encoder output."""
+    """Perplexity of the objective's targets with the true, another sentence's, and a zero encoder
+    output."""
     model.eval()
     cfg = train_config(PRESET, {"mask_mode": mode})
     ids = tok.encode(sents)
     task = Task(objective, ids, lang=lang_id(lang), valid=ids)
     nll, n = dict.fromkeys(("true", "other", "zeros"), 0.0), 0
     for k, idx in enumerate(batch_indices([example_len(x) for x in ids], cfg.max_tokens, 0)):
-        b = make_batch(task, [ids[j] for j in idx], cfg, model.cfg.vocab_size, torch.Generator().manual_seed(10_007 + k))
+        b = make_batch(task, [ids[j] for j in idx], cfg, model.cfg.vocab_size,
+                       torch.Generator().manual_seed(10_007 + k))
         memory, mask = model.encode(b.src, b.src_lang)
         keep = b.target != PAD
-        for name, (mem, msk) in {"true": (memory, mask), "other": (memory.roll(1, 0), mask.roll(1, 0)),
+        for name, (mem, msk) in {"true": (memory, mask),
+                                 "other": (memory.roll(1, 0), mask.roll(1, 0)),
                                  "zeros": (torch.zeros_like(memory), mask)}.items():
             h = model.decode(b.dec_in, b.tgt_lang, mem, msk, b.positions, project=False)
-            nll[name] += float(F.cross_entropy(model.project(h[keep]).float(), b.target[keep], reduction="sum"))
+            nll[name] += float(F.cross_entropy(model.project(h[keep]).float(), b.target[keep],
+                                               reduction="sum"))
         n += int(keep.sum())
     return {name: math.exp(v / n) for name, v in nll.items()}
 
-
+# %%
 mark = data.unsupervised("en", "fr", seed=SEED).valid[: SIZES["n_rel"]]
 REL = {}
 for name, (objective, mode) in OBJECTIVE.items():
     model, tok, _ = load_checkpoint(CKPT[name, ("en", "fr")])
-    REL[name] = {lg: reliance(model, tok, objective, mode, [p[i] for p in mark], lg) for i, lg in enumerate(("en", "fr"))}
+    REL[name] = {lg: reliance(model, tok, objective, mode, [p[i] for p in mark], lg)
+                 for i, lg in enumerate(("en", "fr"))}
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-print(f"{'model':9s} {'lang':4s} {'true enc':>9s} {'other':>9s} {'zeros':>9s} {'other/true':>11s} {'zeros/true':>11s}")
+print(f"{'model':9s} {'lang':4s} {'true enc':>9s} {'other':>9s} {'zeros':>9s} {'other/true':>11s} "
+      f"{'zeros/true':>11s}")
 for name, r in REL.items():
     for lg, v in r.items():
-        print(f"{name:9s} {lg:4s} {v['true']:9.1f} {v['other']:9.1f} {v['zeros']:9.1f} {v['other'] / v['true']:11.2f} "
-              f"{v['zeros'] / v['true']:11.2f}")
+        print(f"{name:9s} {lg:4s} {v['true']:9.1f} {v['other']:9.1f} {v['zeros']:9.1f} "
+              f"{v['other'] / v['true']:11.2f} {v['zeros'] / v['true']:11.2f}")
 
 # %% [markdown]
 # ## Back-translation from each checkpoint
@@ -167,23 +182,25 @@ for name, r in REL.items():
 # Each run is notebook 05's recipe, `lab.bt_record`: back-translation until it converges, then the test scores of its best checkpoint. A recorded run is loaded, not repeated.
 
 # %%
-TOK = {pair: load_checkpoint(CKPT["mass", pair])[1] for pair in SIZES["pairs"]}  # one tokenizer per pair
+# one tokenizer per pair
+TOK = {pair: load_checkpoint(CKPT["mass", pair])[1] for pair in SIZES["pairs"]}
 
 
 def run_bt(name, seed, pair=("en", "fr")):
     """One recorded back-translation run (`lab.bt_record`) from objective `name`'s checkpoint."""
-    return lab.bt_record("10_ablations_and_baselines", name, CKPT[name, pair], TOK[pair], pair, seed, PRESET, BT,
-                         SIZES["n_test"], CKPT[name, pair].parent.name)
+    return lab.bt_record("10_ablations_and_baselines", name, CKPT[name, pair], TOK[pair], pair,
+                         seed, PRESET, BT, SIZES["n_test"], CKPT[name, pair].parent.name)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-res = {(name, pair, seed): run_bt(name, seed, pair) for (name, pair) in CKPT for seed in SIZES["seeds"]}
+res = {(name, pair, seed): run_bt(name, seed, pair) for (name, pair) in CKPT
+       for seed in SIZES["seeds"]}
 budget = [k for k, r in res.items() if r["stopped"] != "converged"]
-print(f"{len(res)} runs: {sum(r['train_s'] for r in res.values()) / 60:.0f} min of back-translation training (from "
-      f"the run logs); {len(budget)} stopped on budget: {budget}")
+print(f"{len(res)} runs: {sum(r['train_s'] for r in res.values()) / 60:.0f} min of "
+      f"back-translation training (from the run logs); {len(budget)} stopped on budget: {budget}")
 for (name, pair, seed), r in res.items():
-    print(f"{name:9s} {'-'.join(pair)} seed {seed}: best_step {r['best_step']:5d}, last_step {r['last_step']:5d}, "
-          f"{r['stopped']}")
+    print(f"{name:9s} {'-'.join(pair)} seed {seed}: best_step {r['best_step']:5d}, "
+          f"last_step {r['last_step']:5d}, {r['stopped']}")
 
 # %% [markdown]
 # ## Table 6 and Table 3 beside ours
@@ -191,11 +208,13 @@ for (name, pair, seed), r in res.items():
 # Mean ± standard deviation over seeds, each system's distinct outputs (mean over seeds) and `best_step`; a `!` marks a system with a run that stopped on budget. The paper's BLEU beside ours; the trivial baselines under each direction. Lower test perplexity is better.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 PAPER6 = {"discrete": 36.9, "feed": 35.3, "mass": 37.5}
-PAPER3 = {"bert+lm": {"en-fr": 33.4, "fr-en": 32.3, "en-de": 24.9, "de-en": 32.9, "en-ro": 31.7, "ro-en": 30.4},
-          "dae": {"en-fr": 30.1, "fr-en": 28.3, "en-de": 20.9, "de-en": 27.5, "en-ro": 28.8, "ro-en": 27.6},
-          "mass": {"en-fr": 37.5, "fr-en": 34.9, "en-de": 28.3, "de-en": 35.2, "en-ro": 35.2, "ro-en": 33.1}}
+PAPER3 = {"bert+lm": {"en-fr": 33.4, "fr-en": 32.3, "en-de": 24.9, "de-en": 32.9, "en-ro": 31.7,
+                      "ro-en": 30.4},
+          "dae": {"en-fr": 30.1, "fr-en": 28.3, "en-de": 20.9, "de-en": 27.5, "en-ro": 28.8,
+                  "ro-en": 27.6},
+          "mass": {"en-fr": 37.5, "fr-en": 34.9, "en-de": 28.3, "de-en": 35.2, "en-ro": 35.2,
+                   "ro-en": 33.1}}
 
 
 TRIVIAL = {}
@@ -204,34 +223,42 @@ for pair in SIZES["pairs"]:
     for d, (i, j) in (("-".join(pair), (0, 1)), ("-".join(pair[::-1]), (1, 0))):
         test_d = sp.test[: SIZES["n_test"]]
         outs = lab.trivial_baselines([p[i] for p in test_d], sp.train[pair[j]])
-        TRIVIAL["-".join(pair), d] = {k: lab.score_outputs(v, [p[j] for p in test_d]) for k, v in outs.items()}
+        TRIVIAL["-".join(pair), d] = {k: lab.score_outputs(v, [p[j] for p in test_d])
+                                      for k, v in outs.items()}
 
 
 def stats(name, pair, d, key):
     v = [res[name, pair, s][d][key] for s in SIZES["seeds"]]
     return mean(v), (stdev(v) if len(v) > 1 else 0.0)
 
-
-for table, names in (("Table 6", ("discrete", "feed", "mass")), ("Table 3", ("bert+lm", "dae", "mass"))):
-    print(f"{table}: {'system':9s} {'dir':6s} {'BLEU':>13s} {'chrF':>13s} {'test ppl':>15s} {'distinct':>8s} "
-          f"{'best_step':>9s}   paper BLEU")
+# %%
+# NBVAL_IGNORE_OUTPUT
+for table, names in (("Table 6", ("discrete", "feed", "mass")),
+                     ("Table 3", ("bert+lm", "dae", "mass"))):
+    print(f"{table}: {'system':9s} {'dir':6s} {'BLEU':>13s} {'chrF':>13s} {'test ppl':>15s} "
+          f"{'distinct':>8s} {'best_step':>9s}   paper BLEU")
     for pair in SIZES["pairs"] if table == "Table 3" else [("en", "fr")]:
         for d in ("-".join(pair), "-".join(pair[::-1])):
             for name in names:
                 if (name, pair) not in CKPT:
                     continue
-                cells = "  ".join("{:6.2f} ± {:4.2f}".format(*stats(name, pair, d, k)) for k in ("bleu", "chrf"))
-                paper = PAPER6.get(name) if table == "Table 6" and d == "en-fr" else PAPER3.get(name, {}).get(d, "")
+                cells = "  ".join("{:6.2f} ± {:4.2f}".format(*stats(name, pair, d, k))
+                                  for k in ("bleu", "chrf"))
+                paper = (PAPER6.get(name) if table == "Table 6" and d == "en-fr"
+                         else PAPER3.get(name, {}).get(d, ""))
                 rs = [res[name, pair, s] for s in SIZES["seeds"]]
                 flag = "!" if any(r["stopped"] != "converged" for r in rs) else " "
-                print(f"{'':9s}{name:9s} {d:6s} {cells}  {'{:7.1f} ± {:5.1f}'.format(*stats(name, pair, d, 'test_ppl'))}"
-                      f" {mean(r[d]['distinct'] for r in rs):8.0f} {mean(r['best_step'] for r in rs):9.0f}{flag}  "
+                print(f"{'':9s}{name:9s} {d:6s} {cells}  "
+                      f"{'{:7.1f} ± {:5.1f}'.format(*stats(name, pair, d, 'test_ppl'))}"
+                      f" {mean(r[d]['distinct'] for r in rs):8.0f} "
+                      f"{mean(r['best_step'] for r in rs):9.0f}{flag}  "
                       f"{paper if table == 'Table 3' or d == 'en-fr' else ''}")
             for base, r in TRIVIAL["-".join(pair), d].items():
-                print(f"{'':9s}{base + ' *':9s} {d:6s} {r['bleu']:6.2f}{'':9s}{r['chrf']:6.2f}{'':24s}"
-                      f" {r['distinct']:8d}")
+                print(f"{'':9s}{base + ' *':9s} {d:6s} {r['bleu']:6.2f}{'':9s}{r['chrf']:6.2f}"
+                      f"{'':24s} {r['distinct']:8d}")
     print()
-print("* trivial baselines: copy = the source as output; constant = the most frequent training verse")
+print("* trivial baselines: copy = the source as output; constant = the most frequent training "
+      "verse")
 
 # %% [markdown]
 # ## Back-translation curves
@@ -242,8 +269,8 @@ print("* trivial baselines: copy = the source as output; constant = the most fre
 fig, ax = plt.subplots(figsize=(5, 3))
 for name, color in zip(SYSTEMS, ("C0", "C1", "C2", "C3", "C4")):
     r = res[name, ("en", "fr"), SIZES["seeds"][0]]  # seed 0: runs may stop at different steps
-    ax.plot([c["step"] for c in r["curve"]], [c["valid_ppl/bt-fr-en"] for c in r["curve"]], "-o", ms=3, color=color,
-            label=name)
+    ax.plot([c["step"] for c in r["curve"]], [c["valid_ppl/bt-fr-en"] for c in r["curve"]], "-o",
+            ms=3, color=color, label=name)
     ax.axvline(r["best_step"], color=color, ls=":", lw=1)
 ax.set_yscale("log")
 ax.set_xlabel("back-translation step")
@@ -274,7 +301,8 @@ for k in (0, 5):
 # %%
 test = data.unsupervised("en", "fr", seed=SEED).test[: SIZES["n_test"]]
 refs = {"en-fr": [p[1] for p in test], "fr-en": [p[0] for p in test]}
-LOWER, MEASURE = {"test_ppl": True, "chrf": False, "bleu": False}, {"test_ppl": "test ppl", "chrf": "chrF", "bleu": "BLEU"}
+LOWER, MEASURE = ({"test_ppl": True, "chrf": False, "bleu": False},
+                  {"test_ppl": "test ppl", "chrf": "chrF", "bleu": "BLEU"})
 pair, claims = ("en", "fr"), []
 for claim, (a, b), where in (("MASS beats Discrete", ("mass", "discrete"), "Table 6"),
                              ("MASS beats Feed", ("mass", "feed"), "Table 6"),
@@ -288,40 +316,55 @@ for claim, (a, b), where in (("MASS beats Discrete", ("mass", "discrete"), "Tabl
             floor = all(lab.at_floor(key, mean([res[n, pair, s][d][key] for s in SIZES["seeds"]]),
                                      res[n, pair, SIZES["seeds"][0]][d]["hyps"]) for n in (a, b))
             per_dir.append(lab.compare(va, vb, LOWER[key], floor))
-            boot = paired_bootstrap(res[b, pair, SIZES["seeds"][0]][d]["hyps"], res[a, pair, SIZES["seeds"][0]][d]["hyps"],
+            boot = paired_bootstrap(res[b, pair, SIZES["seeds"][0]][d]["hyps"],
+                                    res[a, pair, SIZES["seeds"][0]][d]["hyps"],
                                     refs[d])["chrF"] if key == "chrf" else None
-            print(f"{where} {claim}, {d}, {MEASURE[key]}: delta {per_dir[-1]['delta']:+.2f}, p {per_dir[-1]['p']}, "
-                  f"{per_dir[-1]['verdict']}" + (f" (seed-0 bootstrap p {boot['p_value']:.3f})" if boot else ""))
-        claims.append(lab.claim(f"{claim} on en-fr and fr-en", where, MEASURE[key], lab.overall([c["verdict"] for c in per_dir]),
-                                mean(c["delta"] for c in per_dir), max(1.0 if c["p"] is None else c["p"] for c in per_dir),
+            print(f"{where} {claim}, {d}, {MEASURE[key]}: delta {per_dir[-1]['delta']:+.2f}, "
+                  f"p {per_dir[-1]['p']}, {per_dir[-1]['verdict']}"
+                  + (f" (seed-0 bootstrap p {boot['p_value']:.3f})" if boot else ""))
+        claims.append(lab.claim(f"{claim} on en-fr and fr-en", where, MEASURE[key],
+                                lab.overall([c["verdict"] for c in per_dir]),
+                                mean(c["delta"] for c in per_dir),
+                                max(1.0 if c["p"] is None else c["p"] for c in per_dir),
                                 len(SIZES["seeds"]), "back-translation"))
-rel = {name: mean(REL[name][lg]["zeros"] / REL[name][lg]["true"] for lg in ("en", "fr")) for name in REL}
-print(f"\nReliance on the encoder, Feed against MASS (zeros/true perplexity ratio, one pre-training each): "
-      f"Feed {rel['feed']:.2f}, MASS {rel['mass']:.2f}")
+
+# %%
+rel = {name: mean(REL[name][lg]["zeros"] / REL[name][lg]["true"] for lg in ("en", "fr"))
+       for name in REL}
+print(f"\nReliance on the encoder, Feed against MASS (zeros/true perplexity ratio, one "
+      f"pre-training each): Feed {rel['feed']:.2f}, MASS {rel['mass']:.2f}")
 for c in claims:
-    print(f"{c['where']}: {c['claim']} ({c['measure']}): {c['verdict']} (delta {c['delta']}, p {c['p']})")
+    print(f"{c['where']}: {c['claim']} ({c['measure']}): {c['verdict']} (delta {c['delta']}, "
+          f"p {c['p']})")
 
-
+# %%
 def ours_row(names):
-    return "; ".join(f"{n}: test ppl {mean(res[n, pair, s][d]['test_ppl'] for s in SIZES['seeds']):.0f}, chrF "
+    return "; ".join(f"{n}: test ppl "
+                     f"{mean(res[n, pair, s][d]['test_ppl'] for s in SIZES['seeds']):.0f}, chrF "
                      f"{mean(res[n, pair, s][d]['chrf'] for s in SIZES['seeds']):.1f}, BLEU "
                      f"{mean(res[n, pair, s][d]['bleu'] for s in SIZES['seeds']):.2f} ({d})"
                      for n in names for d in ("en-fr", "fr-en"))
 
 
-summary = {"claims": claims, "paper": {"Table 6": "en-fr BLEU: MASS 37.5, Discrete 36.9, Feed 35.3",
-                                       "Table 3": "BLEU en-fr / fr-en: MASS 37.5 / 34.9, BERT+LM 33.4 / 32.3, DAE 30.1 / 28.3"},
-           "ours": {"Table 6": ours_row(("mass", "discrete", "feed")), "Table 3": ours_row(("mass", "bert+lm", "dae"))},
-           "seeds": SIZES["seeds"], "bt": BT, "pre_steps": SIZES["pre_steps"], "reliance": REL, "trivial": {
-               f"{k[0]} {k[1]}": v for k, v in TRIVIAL.items()},
-           "runs": {f"{n} {'-'.join(p)} {s}": {k: r[k] for k in ("best_step", "last_step", "stopped")}
+summary = {"claims": claims,
+           "paper": {"Table 6": "en-fr BLEU: MASS 37.5, Discrete 36.9, Feed 35.3",
+                     "Table 3": "BLEU en-fr / fr-en: MASS 37.5 / 34.9, BERT+LM 33.4 / 32.3, "
+                                "DAE 30.1 / 28.3"},
+           "ours": {"Table 6": ours_row(("mass", "discrete", "feed")),
+                    "Table 3": ours_row(("mass", "bert+lm", "dae"))},
+           "seeds": SIZES["seeds"], "bt": BT, "pre_steps": SIZES["pre_steps"], "reliance": REL,
+           "trivial": {f"{k[0]} {k[1]}": v for k, v in TRIVIAL.items()},
+           "runs": {f"{n} {'-'.join(p)} {s}": {k: r[k] for k in ("best_step", "last_step",
+                                                                  "stopped")}
                     for (n, p, s), r in res.items()},
            "pretrained": {f"{n} {'-'.join(p)}": c.parent.name for (n, p), c in CKPT.items()},
            "table": {f"{n} {'-'.join(p)}": {d: {k: [res[n, p, s][d][k] for s in SIZES["seeds"]]
                                                 for k in ("bleu", "chrf", "test_ppl", "distinct")}
-                                            for d in ("-".join(p), "-".join(p[::-1]))} for (n, p) in CKPT},
+                                            for d in ("-".join(p), "-".join(p[::-1]))}
+                     for (n, p) in CKPT},
            "n_test": SIZES["n_test"], "notebook_wall_s": time.time() - T0}
-DATA = "Bible, data.unsupervised: disjoint en / fr books for pre-training and back-translation; test Matthew"
+DATA = ("Bible, data.unsupervised: disjoint en / fr books for pre-training and back-translation; "
+        "test Matthew")
 path = lab.save_results("10_ablations_and_baselines", summary, PRESET, SEED, data=DATA)
 print("recorded" if path.parent.name == "results" else "smoke: written to a temporary folder")
 
@@ -377,7 +420,8 @@ def check_feed(fn):
         b = mass_mask([s], vocab_size=100, mode="feed", starts=[u], probs=(1, 0, 0))
         want = (b.dec_in[0].tolist(), b.target[0].tolist())
         assert fn(s, u, fragment_length(len(s), 0.5)) == want, (s, u, want)
-    return f"Feed's decoder side as mass_mask builds it, for {len(cases)} sentences; Fig. 1's: {want_fig1()}"
+    return (f"Feed's decoder side as mass_mask builds it, for {len(cases)} sentences; Fig. 1's: "
+            f"{want_fig1()}")
 
 
 def want_fig1():
