@@ -97,3 +97,11 @@ def test_code_lines_are_narrow(path):
     problems = [f"cell {i}, line {n}: {len(line)} characters: {line.strip()[:60]!r}..."
                 for i, lines in code_cells(path) for n, line in enumerate(lines, 1) if len(line) > MAX_LINE_CHARS]
     assert not problems, report(problems, f"code lines over {MAX_LINE_CHARS} characters")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cells_with_outputs_were_run(path):
+    """nbval refuses a code cell that has outputs but no execution count ("Unrun reference cell has outputs")."""
+    problems = [f"cell {i}" for i, cell in enumerate(cells(path))
+                if cell["cell_type"] == "code" and cell.get("outputs") and cell.get("execution_count") is None]
+    assert not problems, report(problems, "code cells with outputs and no execution count")
