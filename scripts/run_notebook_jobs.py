@@ -18,26 +18,20 @@ from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_notebook import cells_of  # noqa: E402
+
 JOBS = {"05_unsupervised_nmt": [(init, seed) for seed in (0, 1) for init in ("mass", "random")],
         "10_ablations_and_baselines": [(name, seed) for seed in (0, 1)
                                        for name in ("mass", "discrete", "feed", "bert+lm", "dae")]}
 
 
 def code_cells(draft: Path) -> list[str]:
-    """The code cells of a notebook or of a `# %%` cell-format source, in order."""
-    if draft.suffix == ".ipynb":
-        return ["".join(c["source"]) for c in json.loads(draft.read_text())["cells"] if c["cell_type"] == "code"]
-    cells, cur, is_code = [], [], False
-    for line in draft.read_text().splitlines():
-        if line.startswith("# %%"):
-            if is_code:
-                cells.append("\n".join(cur))
-            cur, is_code = [], not line.startswith("# %% [markdown]")
-        elif is_code:
-            cur.append(line)
-    if is_code:
-        cells.append("\n".join(cur))
-    return cells
+    """The code cells of a notebook or of a `# %%` cell-format source (read as scripts/build_notebook.py
+    builds it), in order."""
+    cells = (json.loads(draft.read_text())["cells"] if draft.suffix == ".ipynb"
+             else cells_of(draft.read_text()))
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
 
 
 os.environ.setdefault("MINIMASS_RECORD", "1")  # the runs are recorded into results/
