@@ -43,11 +43,12 @@ bench: venv  # minimass vs HF BART on CPU (2 threads, < 15 min): bench/results.j
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # On a machine with one CUDA GPU, no venv and no network: the system python3 needs torch (CUDA), sentencepiece,
-# safetensors, sacrebleu, tqdm, matplotlib; the data cache comes from MINIMASS_DATA (see scripts/gpu_check.py).
+# safetensors, sacrebleu, tqdm, matplotlib (rouge-score for notebook 07; packages elsewhere on PYTHONPATH are kept);
+# the data cache comes from MINIMASS_DATA (see scripts/gpu_check.py).
 PYTHON_GPU ?= python3
 GPU_CHECK_ARGS ?=
 gpu-check:  # bf16 matmul rate, gpu-preset MASS training tok/s and MFU, resume, CPU load, notebooks: bench/gpu.json
-	PYTHONPATH=. $(PYTHON_GPU) scripts/gpu_check.py $(GPU_CHECK_ARGS)
+	PYTHONPATH=.$(if $(PYTHONPATH),:$(PYTHONPATH)) $(PYTHON_GPU) scripts/gpu_check.py $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

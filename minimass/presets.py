@@ -8,15 +8,15 @@ preset  layers, d / ff  params  batch   pre-train   epochs  pre-training time
 ======  ==============  ======  ======  ==========  ======  =======================================
 smoke   2+2, 64 / 256   0.3M    1,000   60          0.19    seconds (CPU)
 cpu     3+3, 256/1024   7.7M    2,000   5,000       3.4     56 min at one CPU thread (measured)
-gpu     6+6, 512/2048   52.6M   24,000  2,500       21      ~3 min on one H100 (estimated)
+gpu     6+6, 512/2048   52.6M   24,000  2,500       21      3.1 min on one H200 (2,500 x 74 ms)
 paper   6+6, 1024/4096  238.4M  24,000  100,000     ~7      not run: online corpora, many GPU-hours
 ======  ==============  ======  ======  ==========  ======  =======================================
 
 Parameters: ``build_model(preset, vocab_size=...)`` at each vocabulary size. Epochs: steps x batch
 tokens over the training text of ``data.unsupervised("en", "fr")`` in that vocabulary (0.32M,
-2.95M and 2.79M tokens). The cpu time is notebook 05's checkpoint; the gpu time is estimated from
-the 128 ms steps of the 193M model at 24,000 tokens on an H200 (``bench/gpu.json``), scaled by its
-3.7x fewer FLOPs per token at half the utilisation. The gpu batch is the paper's 8 x 3,000 tokens.
+2.95M and 2.79M tokens). The cpu time is notebook 05's checkpoint; the gpu time is 2,500 of the
+74.4 ms steps that ``make gpu-check`` measured for this model on an H200 (``bench/gpu.json``,
+2026-12-04). The gpu batch is the paper's 8 x 3,000 tokens.
 ``paper``: Sec. 4.1's model, BPE and batch for ``MINIMASS_CORPORA=paper`` (``data.corpora``), on
 the first 5M News Crawl sentences per language; its steps (not in the paper) and epochs are ours.
 """

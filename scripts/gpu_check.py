@@ -20,13 +20,16 @@ The data cache ($MINIMASS_DATA or ~/.cache/minimass) must hold the Bible (nothin
 --allow-download). `--slim-cache DIR` writes a copy holding only the en+fr Bible (about 29 MB instead of 208 MB):
     python3 scripts/gpu_check.py --slim-cache gpu-data   # then MINIMASS_DATA=$PWD/gpu-data on the GPU machine
 
-For a device session of about 15 minutes, start-up included, one command of under 9 minutes (the translate
-section, about 5 of them, writes the record that notebook 06 and the README's results table show; notebooks
-whose data the slim cache lacks are skipped, the others stop starting after --budget seconds):
-    MINIMASS_DATA=$PWD/gpu-data PYTHONPATH=. python3 scripts/gpu_check.py --out $OUT/gpu.json --steps 200
-        --translate-pretrain-s 120 --translate-finetune-s 45 --record $OUT/gpu_check_translate.gpu.json
-        --notebook-preset gpu --notebook-max-steps 3 --budget 480 --notebook-timeout 60   (one line)
-then copy $OUT/gpu.json to bench/ and the record to results/06_low_resource_nmt/.
+For a device session of about 15 minutes, start-up included, two commands of about 5 minutes each, so that a
+failed first one can be fixed and rerun in place of the second (as run on 2026-12-04, bench/gpu.json):
+    1. --out $OUT/gpu.json --steps 200 --resume-steps 4 --only env,matmul,train,resume,cpu_load,notebooks
+       --budget 300 --notebook-timeout 90
+    2. --out $OUT/gpu_translate.json --only env,translate --translate-pretrain-s 120 --translate-finetune-s 45
+       --record $OUT/gpu_check_translate.gpu.json
+each as `make gpu-check GPU_CHECK_ARGS="..."` with MINIMASS_DATA set. The data travelled as one .tar.gz (27 MB) of
+the slim cache plus the bbc, wiki and chitchat folders, with rouge_score and nltk from a venv's site-packages
+(pure Python) on PYTHONPATH for notebook 07. Merge the outputs into bench/gpu.json and copy the record to
+results/06_low_resource_nmt/.
 """
 
 from __future__ import annotations
