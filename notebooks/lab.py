@@ -152,6 +152,40 @@ def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0,
     return results
 
 
+# Times: what a notebook took, from what its execution and its records measured (never typed in).
+
+TIMES = "results/notebook_times.json"  # {notebook: {preset: {seconds, machine, date}}}, scripts/execute_notebooks.py
+
+
+def duration(seconds: float) -> str:
+    """A time for prose: duration(40) -> '40 s', duration(1040) -> '17 min', duration(12_852) -> '3.6 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+def executed(nb: str, preset: str = "cpu", root: Path = ROOT) -> dict | None:
+    """The last timed execution of notebook ``nb`` (its file stem) at ``preset``: {seconds, machine, date}."""
+    times = json.loads((root / TIMES).read_text()) if (root / TIMES).exists() else {}
+    return times.get(nb, {}).get(preset)
+
+
+def recorded_training_s(nb: str, preset: str = "cpu", root: Path = ROOT) -> float:
+    """The training time notebook ``nb``'s records hold, in seconds, which a first execution without them spends
+    again: each run record's ``train_s`` (else its ``wall_s``) under results/NB/, and its summary record's
+    ``train_wall_s`` or ``train_minutes`` (a number or a dict of them)."""
+    total = 0.0
+    for path in (root / "results" / nb).glob(f"*.{preset}.json"):
+        r = json.loads(path.read_text())["results"]
+        total += r.get("train_s", r.get("wall_s", 0.0)) if isinstance(r, dict) else 0.0
+    path = root / "results" / f"{nb}.{preset}.json"
+    if path.exists():
+        r = json.loads(path.read_text())["results"]
+        minutes = r.get("train_minutes", 0.0)
+        total += r.get("train_wall_s", 0.0) + 60 * (sum(minutes.values()) if isinstance(minutes, dict) else minutes)
+    return total
+
+
 # Statistics: one test, one set of verdicts.
 
 def _betacf(a: float, b: float, x: float) -> float:

@@ -20,15 +20,18 @@ row saying so; a notebook with no record reads "not run yet".
 import argparse
 import difflib
 import json
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "notebooks"))
+from lab import TIMES, duration, executed, recorded_training_s  # noqa: E402, F401  (notebook 00 shows them too)
+
 TABLE_FILE, README = "docs/results.md", "README.md"
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
 SUMMARY = ("<!-- results-summary:start -->", "<!-- results-summary:end -->")
 EXAMPLE_MARKERS = ("<!-- results-example:start -->", "<!-- results-example:end -->")
 PATH_MARKERS = ("<!-- learning-path:start -->", "<!-- learning-path:end -->")
-TIMES = "results/notebook_times.json"  # written by scripts/execute_notebooks.py
 HEADER = "| paper | paper's number(s) | ours | preset | seeds | verdict | notebook |\n|---|---|---|---|---|---|---|"
 FIRST_EXPERIMENT = 5  # notebooks 05 onwards reproduce the paper's experiments
 MARKS = {"reproduced": "✅", "partly": "◐", "not reproduced": "❌", "at floor": "▁", "undecided": "?"}
@@ -177,43 +180,19 @@ def example(root: Path = ROOT, spec: dict = EXAMPLE) -> str:
         f"Over all {first['results']['n']} test verses: {scores}."])
 
 
-def duration(seconds: float) -> str:
-    """A time for prose: duration(40) -> '40 s', duration(1040) -> '17 min', duration(12_852) -> '3.6 h'."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
-
-
-def recorded_training_s(root: Path, nb: str, preset: str = "cpu") -> float:
-    """The training time a notebook's records hold, in seconds: each run record's ``train_s`` (else its
-    ``wall_s``) under results/NN_name/, and its summary record's ``train_wall_s`` or ``train_minutes`` (a number
-    or a dict of them)."""
-    total = 0.0
-    for path in (root / "results" / nb).glob(f"*.{preset}.json"):
-        r = json.loads(path.read_text())["results"]
-        total += r.get("train_s", r.get("wall_s", 0.0)) if isinstance(r, dict) else 0.0
-    path = root / "results" / f"{nb}.{preset}.json"
-    if path.exists():
-        r = json.loads(path.read_text())["results"]
-        minutes = r.get("train_minutes", 0.0)
-        total += r.get("train_wall_s", 0.0) + 60 * (sum(minutes.values()) if isinstance(minutes, dict) else minutes)
-    return total
-
-
 def learning_path(root: Path = ROOT, preset: str = "cpu") -> str:
     """The README's learning path: one line per notebook with its title (its first heading), the time its last
     execution at ``preset`` took (results/notebook_times.json), and the training time its records hold, which a
     first execution without them spends again; then the machines and dates of those times."""
-    times = json.loads((root / TIMES).read_text()) if (root / TIMES).exists() else {}
     lines, machines = [], {}
     for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         cells = json.loads(path.read_text())["cells"]
         title = "".join(cells[0]["source"]).splitlines()[0].lstrip("# ").split(" · ", 1)[-1]
-        t = times.get(path.stem, {}).get(preset)
+        t = executed(path.stem, preset, root)
         when = f"executes in {duration(t['seconds'])}" if t else "not timed yet"
         if t:
             machines.setdefault(f"{t['machine']} ({t['date']})", None)
-        trained = recorded_training_s(root, path.stem, preset)
+        trained = recorded_training_s(path.stem, preset, root)
         when += f"; the runs it records trained for {duration(trained)}" if trained else ""
         lines.append(f"- [{path.stem[:2]}](notebooks/{path.name}) {title} ({when})")
     lines.append(f"\nTimes at `{preset}` with the records in place, measured by `scripts/execute_notebooks.py` on "

@@ -127,56 +127,6 @@ for fn in (mlm_mask, clm_batch, dae_noise):
 print(inspect.getsource(Trainer.back_translate))
 
 # %% [markdown]
-# ## Does the decoder use the encoder? (the reason the paper gives for Feed)
-#
-# For each pre-trained model, the perplexity of its own pre-training targets (MASS's fragment, Discrete's positions, Feed's fragment after the full prefix, DAE's whole sentence) on held-out Mark verses, three ways: with the true encoder output, with the encoder output of another sentence of the batch, and with zeros in its place. The ratio wrong / true is how much the decoder's predictions depend on what the encoder says. BERT+LM has no such number: its decoder was trained without an encoder.
-
-# %%
-OBJECTIVE = {"mass": ("mass", "mass"), "discrete": ("mass", "discrete"), "feed": ("mass", "feed"),
-             "dae": ("dae", "mass")}
-
-
-@torch.no_grad()
-def reliance(model, tok, objective, mode, sents, lang):
-    """Perplexity of the objective's targets with the true, another sentence's, and a zero encoder
-    output."""
-    model.eval()
-    cfg = train_config(PRESET, {"mask_mode": mode})
-    ids = tok.encode(sents)
-    task = Task(objective, ids, lang=lang_id(lang), valid=ids)
-    nll, n = dict.fromkeys(("true", "other", "zeros"), 0.0), 0
-    for k, idx in enumerate(batch_indices([example_len(x) for x in ids], cfg.max_tokens, 0)):
-        b = make_batch(task, [ids[j] for j in idx], cfg, model.cfg.vocab_size,
-                       torch.Generator().manual_seed(10_007 + k))
-        memory, mask = model.encode(b.src, b.src_lang)
-        keep = b.target != PAD
-        for name, (mem, msk) in {"true": (memory, mask),
-                                 "other": (memory.roll(1, 0), mask.roll(1, 0)),
-                                 "zeros": (torch.zeros_like(memory), mask)}.items():
-            h = model.decode(b.dec_in, b.tgt_lang, mem, msk, b.positions, project=False)
-            nll[name] += float(F.cross_entropy(model.project(h[keep]).float(), b.target[keep],
-                                               reduction="sum"))
-        n += int(keep.sum())
-    return {name: math.exp(v / n) for name, v in nll.items()}
-
-# %%
-mark = data.unsupervised("en", "fr", seed=SEED).valid[: SIZES["n_rel"]]
-REL = {}
-for name, (objective, mode) in OBJECTIVE.items():
-    model, tok, _ = load_checkpoint(CKPT[name, ("en", "fr")])
-    REL[name] = {lg: reliance(model, tok, objective, mode, [p[i] for p in mark], lg)
-                 for i, lg in enumerate(("en", "fr"))}
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-print(f"{'model':9s} {'lang':4s} {'true enc':>9s} {'other':>9s} {'zeros':>9s} {'other/true':>11s} "
-      f"{'zeros/true':>11s}")
-for name, r in REL.items():
-    for lg, v in r.items():
-        print(f"{name:9s} {lg:4s} {v['true']:9.1f} {v['other']:9.1f} {v['zeros']:9.1f} "
-              f"{v['other'] / v['true']:11.2f} {v['zeros'] / v['true']:11.2f}")
-
-# %% [markdown]
 # ## Back-translation from each checkpoint
 #
 # Each run is notebook 05's recipe, `lab.bt_record`: back-translation until it converges, then the test scores of its best checkpoint. A recorded run is loaded, not repeated.
@@ -292,6 +242,56 @@ for k in (0, 5):
     for name in SYSTEMS:
         print(f"  {name:9s} {res[name, ('en', 'fr'), SIZES['seeds'][0]]['en-fr']['hyps'][k]}")
     print()
+
+# %% [markdown]
+# ## Does the decoder use the encoder? (the reason the paper gives for Feed)
+#
+# For each pre-trained model, the perplexity of its own pre-training targets (MASS's fragment, Discrete's positions, Feed's fragment after the full prefix, DAE's whole sentence) on held-out Mark verses, three ways: with the true encoder output, with the encoder output of another sentence of the batch, and with zeros in its place. The ratio wrong / true is how much the decoder's predictions depend on what the encoder says. BERT+LM has no such number: its decoder was trained without an encoder.
+
+# %%
+OBJECTIVE = {"mass": ("mass", "mass"), "discrete": ("mass", "discrete"), "feed": ("mass", "feed"),
+             "dae": ("dae", "mass")}
+
+
+@torch.no_grad()
+def reliance(model, tok, objective, mode, sents, lang):
+    """Perplexity of the objective's targets with the true, another sentence's, and a zero encoder
+    output."""
+    model.eval()
+    cfg = train_config(PRESET, {"mask_mode": mode})
+    ids = tok.encode(sents)
+    task = Task(objective, ids, lang=lang_id(lang), valid=ids)
+    nll, n = dict.fromkeys(("true", "other", "zeros"), 0.0), 0
+    for k, idx in enumerate(batch_indices([example_len(x) for x in ids], cfg.max_tokens, 0)):
+        b = make_batch(task, [ids[j] for j in idx], cfg, model.cfg.vocab_size,
+                       torch.Generator().manual_seed(10_007 + k))
+        memory, mask = model.encode(b.src, b.src_lang)
+        keep = b.target != PAD
+        for name, (mem, msk) in {"true": (memory, mask),
+                                 "other": (memory.roll(1, 0), mask.roll(1, 0)),
+                                 "zeros": (torch.zeros_like(memory), mask)}.items():
+            h = model.decode(b.dec_in, b.tgt_lang, mem, msk, b.positions, project=False)
+            nll[name] += float(F.cross_entropy(model.project(h[keep]).float(), b.target[keep],
+                                               reduction="sum"))
+        n += int(keep.sum())
+    return {name: math.exp(v / n) for name, v in nll.items()}
+
+# %%
+mark = data.unsupervised("en", "fr", seed=SEED).valid[: SIZES["n_rel"]]
+REL = {}
+for name, (objective, mode) in OBJECTIVE.items():
+    model, tok, _ = load_checkpoint(CKPT[name, ("en", "fr")])
+    REL[name] = {lg: reliance(model, tok, objective, mode, [p[i] for p in mark], lg)
+                 for i, lg in enumerate(("en", "fr"))}
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"{'model':9s} {'lang':4s} {'true enc':>9s} {'other':>9s} {'zeros':>9s} {'other/true':>11s} "
+      f"{'zeros/true':>11s}")
+for name, r in REL.items():
+    for lg, v in r.items():
+        print(f"{name:9s} {lg:4s} {v['true']:9.1f} {v['other']:9.1f} {v['zeros']:9.1f} "
+              f"{v['other'] / v['true']:11.2f} {v['zeros'] / v['true']:11.2f}")
 
 # %% [markdown]
 # ## Verdict
