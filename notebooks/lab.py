@@ -367,7 +367,8 @@ def nmt_record(name: str, system: str, init, tok, src: str, tgt: str, n_train: i
     """Low-resource NMT (Sec. 4.2) as notebook 06 runs it, recorded once by :func:`run_once`: fine-tune ``system``
     (``init``: a pre-trained checkpoint, or None for no pre-training, with the same tokenizer ``tok``) on
     ``n_train`` Bible pairs (None: all) until validation perplexity stops improving (``ft``: TrainConfig overrides
-    with ``patience``), then translate ``n_test`` Matthew verses with the best checkpoint."""
+    with ``patience``), then translate ``n_test`` Matthew verses with the best checkpoint. ``init`` and ``tok``
+    may be zero-argument functions, called only when the run is not recorded (:func:`pretrained_when_needed`)."""
     from minimass import data
     from minimass.recipes import finetune, runs_dir
     from minimass.search import translate
@@ -377,14 +378,15 @@ def nmt_record(name: str, system: str, init, tok, src: str, tgt: str, n_train: i
               "max_steps": ft["max_steps"], "patience": ft["patience"], "max_tokens": ft["max_tokens"], "beam": beam}
 
     def run() -> dict:
+        init_, tok_ = (x() if callable(x) else x for x in (init, tok))
         run_dir = runs_dir() / f"{name[:2]}_{system}_{src}-{tgt}_n{n_train or 'all'}_t{ft['max_tokens']}" \
                                f"_p{ft['patience']}_{preset_name}_seed{seed}"
         key = f"valid_ppl/mt-{src}-{tgt}"
-        trainer = finetune(run_dir, init, src, tgt, n_train=n_train, preset_name=preset_name, seed=seed,
-                           train_overrides={**ft, "best": key, "keep": 1}, tokenizer=tok)
+        trainer = finetune(run_dir, init_, src, tgt, n_train=n_train, preset_name=preset_name, seed=seed,
+                           train_overrides={**ft, "best": key, "keep": 1}, tokenizer=tok_)
         model = load_checkpoint(run_dir / "best")[0]
         test = data.parallel(src, tgt).test[:n_test]
-        hyps = translate(model, tok, [p[0] for p in test], src, tgt, beam=beam)
+        hyps = translate(model, tok_, [p[0] for p in test], src, tgt, beam=beam)
         return {**score_outputs(hyps, [p[1] for p in test]), **trainer.summary(), "valid_ppl": trainer.best,
                 "warmup": trainer.cfg.warmup, "curve": [(r["step"], r[key]) for r in read_log(run_dir) if key in r],
                 "hyps": hyps}
