@@ -402,7 +402,8 @@ def bt_record(name: str, system: str, init, tok, pair: tuple[str, str], seed: in
     geometric-mean perplexity of the real validation pairs stops improving (``bt``: TrainConfig overrides with
     ``patience``); then score the best checkpoint on ``n_test`` Matthew pairs each way: greedy BLEU, chrF, distinct
     outputs, and the perplexity of the real translations (``test_ppl``). ``validate(model)`` adds metrics to each
-    validation (curves), ``extra(model)`` to the record."""
+    validation (curves), ``extra(model)`` to the record. ``init`` and ``tok`` may be zero-argument functions, called
+    only when the run is not recorded (:func:`pretrained_when_needed`)."""
     from minimass import data
     from minimass.recipes import back_translation, runs_dir
     from minimass.search import translate
@@ -412,16 +413,17 @@ def bt_record(name: str, system: str, init, tok, pair: tuple[str, str], seed: in
               "patience": bt["patience"], "n_test": n_test or "all"}
 
     def run() -> dict:
+        init_, tok_ = (x() if callable(x) else x for x in (init, tok))
         run_dir = runs_dir() / f"{name[:2]}_bt-{system}_{'-'.join(pair)}_p{bt['patience']}_{preset_name}_seed{seed}"
-        trainer = back_translation(run_dir, init, *pair, preset_name, {**bt, "best": "valid_ppl", "keep": 1}, seed,
-                                   tokenizer=tok, validate=validate)
+        trainer = back_translation(run_dir, init_, *pair, preset_name, {**bt, "best": "valid_ppl", "keep": 1}, seed,
+                                   tokenizer=tok_, validate=validate)
         model = load_checkpoint(run_dir / "best")[0].eval()
         test, out = data.unsupervised(*pair, seed=seed).test[:n_test], {}
         for src, tgt in (pair, pair[::-1]):
             i, j = pair.index(src), pair.index(tgt)
-            hyps = translate(model, tok, [p[i] for p in test], src, tgt, beam=1)
+            hyps = translate(model, tok_, [p[i] for p in test], src, tgt, beam=1)
             out[f"{src}-{tgt}"] = {**score_outputs(hyps, [p[j] for p in test]), "hyps": hyps,
-                                   "test_ppl": pair_ppl(model, tok, [(p[i], p[j]) for p in test], src, tgt)}
+                                   "test_ppl": pair_ppl(model, tok_, [(p[i], p[j]) for p in test], src, tgt)}
         log = read_log(run_dir)
         return {**out, **(extra(model) if extra else {}), **trainer.summary(), "warmup": trainer.cfg.warmup,
                 "curve": [r for r in log if "valid_ppl" in r],

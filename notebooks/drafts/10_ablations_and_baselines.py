@@ -60,6 +60,7 @@ assert BT["warmup"] <= 0.1 * BT["eval_every"] * (BT["patience"] + 1)
 print(PRESET, SIZES)
 
 # %%
+import functools
 import math
 import time
 from statistics import mean, stdev
@@ -71,7 +72,6 @@ import torch.nn.functional as F
 from minimass import data
 from minimass.data import batch_indices, example_len
 from lab import paired_bootstrap
-from minimass.recipes import pretrained
 from minimass.tokenizer import PAD, lang_id
 from minimass.trainer import Task, load_checkpoint, make_batch, train_config
 
@@ -82,7 +82,7 @@ T0 = time.time()
 # %% [markdown]
 # ## The pre-trained models
 #
-# `pretrained(objectives, langs, k, mode, ...)` returns each recipe's checkpoint and trains only what is missing.
+# `lab.pretrained_when_needed(objectives, langs, k, mode, ...)` names each recipe's checkpoint at once (the records cite that name) and calls `recipes.pretrained()`, which trains it only when it is missing, the first time an unrecorded run needs it: with every run recorded, this notebook trains nothing.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -92,13 +92,13 @@ RECIPES = {"mass": dict(objectives=("mass",)),
            "bert+lm": dict(objectives=("mlm", "clm")),
            "dae": dict(objectives=("dae",))}
 SYSTEMS = list(RECIPES)
-CKPT = {}
+CKPT = {}  # (name, get): the run-folder name now, the checkpoint only for a run not recorded
 for pair in SIZES["pairs"]:  # Table 6 is en-fr only; Table 3 has every pair
     for name in SYSTEMS if pair == ("en", "fr") else ("mass", "bert+lm", "dae"):
-        CKPT[name, pair] = pretrained(langs=pair, preset_name=PRESET, seed=SEED,
-                                      steps=SIZES["pre_steps"], **RECIPES[name])
-for (name, pair), c in CKPT.items():
-    print(f"{name:9s} {'-'.join(pair)}  {c.parent.name}/{c.name}")
+        CKPT[name, pair] = lab.pretrained_when_needed(langs=pair, preset_name=PRESET, seed=SEED,
+                                                      steps=SIZES["pre_steps"], **RECIPES[name])
+for (name, pair), (ckpt, _) in CKPT.items():
+    print(f"{name:9s} {'-'.join(pair)}  {ckpt}")
 
 # %% [markdown]
 # ### The objectives, in code
@@ -132,14 +132,16 @@ print(inspect.getsource(Trainer.back_translate))
 # Each run is notebook 05's recipe, `lab.bt_record`: back-translation until it converges, then the test scores of its best checkpoint. A recorded run is loaded, not repeated.
 
 # %%
-# one tokenizer per pair
-TOK = {pair: load_checkpoint(CKPT["mass", pair])[1] for pair in SIZES["pairs"]}
+# one tokenizer per pair (MASS's), loaded only when a run is not recorded
+TOK = {pair: functools.cache(lambda get=CKPT["mass", pair][1]: load_checkpoint(get())[1])
+       for pair in SIZES["pairs"]}
 
 
 def run_bt(name, seed, pair=("en", "fr")):
     """One recorded back-translation run (`lab.bt_record`) from objective `name`'s checkpoint."""
-    return lab.bt_record("10_ablations_and_baselines", name, CKPT[name, pair], TOK[pair], pair,
-                         seed, PRESET, BT, SIZES["n_test"], CKPT[name, pair].parent.name)
+    ckpt, get = CKPT[name, pair]
+    return lab.bt_record("10_ablations_and_baselines", name, get, TOK[pair], pair, seed, PRESET,
+                         BT, SIZES["n_test"], ckpt)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -278,11 +280,19 @@ def reliance(model, tok, objective, mode, sents, lang):
 
 # %%
 mark = data.unsupervised("en", "fr", seed=SEED).valid[: SIZES["n_rel"]]
-REL = {}
-for name, (objective, mode) in OBJECTIVE.items():
-    model, tok, _ = load_checkpoint(CKPT[name, ("en", "fr")])
-    REL[name] = {lg: reliance(model, tok, objective, mode, [p[i] for p in mark], lg)
-                 for i, lg in enumerate(("en", "fr"))}
+
+
+def measure_reliance(name, objective, mode):
+    model, tok, _ = load_checkpoint(CKPT[name, ("en", "fr")][1]())
+    return {lg: reliance(model, tok, objective, mode, [p[i] for p in mark], lg)
+            for i, lg in enumerate(("en", "fr"))}
+
+
+REL = {name: lab.run_once("10_ablations_and_baselines",
+                          lambda a=(name, objective, mode): measure_reliance(*a), PRESET, SEED,
+                          {"measure": "reliance", "pretrain": CKPT[name, ("en", "fr")][0],
+                           "objective": objective, "mode": mode, "n_rel": len(mark)})
+       for name, (objective, mode) in OBJECTIVE.items()}
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -357,7 +367,7 @@ summary = {"claims": claims,
            "runs": {f"{n} {'-'.join(p)} {s}": {k: r[k] for k in ("best_step", "last_step",
                                                                   "stopped")}
                     for (n, p, s), r in res.items()},
-           "pretrained": {f"{n} {'-'.join(p)}": c.parent.name for (n, p), c in CKPT.items()},
+           "pretrained": {f"{n} {'-'.join(p)}": c[0] for (n, p), c in CKPT.items()},
            "table": {f"{n} {'-'.join(p)}": {d: {k: [res[n, p, s][d][k] for s in SIZES["seeds"]]
                                                 for k in ("bleu", "chrf", "test_ppl", "distinct")}
                                             for d in ("-".join(p), "-".join(p[::-1]))}
