@@ -49,9 +49,10 @@ def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str]
     texts, held = pretraining_text(langs, seed, n, size["valid"])
     tok = get_tokenizer(Path(run_dir), [t for lg in langs for t in texts[lg]], size["vocab"])
     tasks = []
-    for lg in langs:
-        ids = data.encode_cached(tok, texts[lg], f"pretrain-{lg}")
-        valid = data.encode_cached(tok, held[lg], f"valid-{lg}")
+    for lg in langs:  # Sec. 4.1's length limit, in BPE pieces (a few words can make many)
+        ids, valid = ([x for x in data.encode_cached(tok, t, f"{g}-{lg}")
+                       if len(x) <= data.MAX_LEN + 1]
+                      for t, g in ((texts[lg], "pretrain"), (held[lg], "valid")))
         tasks += [Task(o, ids, lang=lang_id(lg), name=f"{o}-{lg}", valid=valid) for o in objectives]
     return _train(run_dir, preset_name, None, tasks, tok, seed, model_overrides, train_overrides)
 

@@ -64,6 +64,18 @@ def test_pretrain_on_english_only(runs):
     assert english.parent.name == "mass_en_k0.5_mass_smoke_seed0_2"
 
 
+def test_pretraining_drops_sentences_over_the_length_limit_in_pieces(runs, monkeypatch):
+    """Sec. 4.1's 175-token limit is on BPE pieces: a sentence of few words can still encode to more
+    (a Wikipedia intro under a small English BPE did, past the model's positions); pre-training drops it."""
+    long = " ".join(f"w{i}x{i * 7}q" for i in range(120))  # 120 words, many more pieces
+    text = {"en": ["the cat sat on the mat ."] * 50 + [long]}, {"en": ["a dog ran .", long]}
+    monkeypatch.setattr(recipes, "pretraining_text", lambda *a, **k: text)
+    tr = recipes.pretrain(runs / "long", "smoke", ("en",), ("mass",), None, {"max_steps": 1, "progress": False})
+    assert len(tr.tokenizer.encode([long])[0]) > data.MAX_LEN + 1
+    assert [len(t.data) for t in tr.tasks] == [50] and len(tr.tasks[0].valid) == 1
+    assert max(len(x) for t in tr.tasks for x in t.data + t.valid) <= data.MAX_LEN + 1
+
+
 @pytest.mark.parametrize("corpus, task", [("bbc", "summarization"), ("chitchat", "dialogue")])
 def test_finetune_on_summarization_and_dialogue_pairs(runs, corpus, task, monkeypatch):
     monkeypatch.setattr(data, "MAX_LEN", 40)  # pairs over 40 BPE tokens + </s> are dropped (Sec. 4.1's filter)
