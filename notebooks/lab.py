@@ -171,13 +171,14 @@ def executed(nb: str, preset: str = "cpu", root: Path = ROOT) -> dict | None:
 
 
 def recorded_training_s(nb: str, preset: str = "cpu", root: Path = ROOT) -> float:
-    """The training time notebook ``nb``'s records hold, in seconds, which a first execution without them spends
-    again: each run record's ``train_s`` (else its ``wall_s``) under results/NB/, and its summary record's
-    ``train_wall_s`` or ``train_minutes`` (a number or a dict of them)."""
+    """The run time notebook ``nb``'s records hold, in seconds, which a first execution without them spends
+    again: each run record's ``train_s`` (else its ``wall_s``: what :func:`run_once` measured) under results/NB/,
+    and its summary record's ``train_wall_s`` or ``train_minutes`` (a number or a dict of them)."""
     total = 0.0
     for path in (root / "results" / nb).glob(f"*.{preset}.json"):
-        r = json.loads(path.read_text())["results"]
-        total += r.get("train_s", r.get("wall_s", 0.0)) if isinstance(r, dict) else 0.0
+        rec = json.loads(path.read_text())
+        r = rec["results"] if isinstance(rec["results"], dict) else {}
+        total += r.get("train_s", r.get("wall_s", rec.get("wall_s", 0.0)))
     path = root / "results" / f"{nb}.{preset}.json"
     if path.exists():
         r = json.loads(path.read_text())["results"]

@@ -193,7 +193,7 @@ def learning_path(root: Path = ROOT, preset: str = "cpu") -> str:
         if t:
             machines.setdefault(f"{t['machine']} ({t['date']})", None)
         trained = recorded_training_s(path.stem, preset, root)
-        when += f"; the runs it records trained for {duration(trained)}" if trained else ""
+        when += f"; the runs it records took {duration(trained)}" if trained else ""
         lines.append(f"- [{path.stem[:2]}](notebooks/{path.name}) {title} ({when})")
     lines.append(f"\nTimes at `{preset}` with the records in place, measured by `scripts/execute_notebooks.py` on "
                  + ("; ".join(machines) or "no machine yet") + ".")

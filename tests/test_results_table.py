@@ -158,12 +158,14 @@ def test_the_learning_path_quotes_recorded_times_only(tmp_path):
     ex.record_time(Path("04_pretraining.ipynb"), "gpu", 7.0, 0.1, tmp_path / rt.TIMES)  # kept beside cpu
     record(tmp_path, "04_pretraining", {"train_wall_s": 1040.0})
     (tmp_path / "results" / "05_unsupervised_nmt").mkdir()
-    for k, run in enumerate([{"train_s": 3000.0}, {"wall_s": 600.0}, {"bleu": 0.2}]):
-        (tmp_path / "results" / "05_unsupervised_nmt" / f"r{k}.cpu.json").write_text(json.dumps({"results": run}))
+    # train_s, else wall_s in the results, else the wall_s run_once wrote beside them (a run's whole time)
+    for k, rec in enumerate([{"results": {"train_s": 3000.0}}, {"results": {"wall_s": 600.0}},
+                             {"results": {"bleu": 0.2}, "wall_s": 300.0}, {"results": {"bleu": 0.1}}]):
+        (tmp_path / "results" / "05_unsupervised_nmt" / f"r{k}.cpu.json").write_text(json.dumps(rec))
     lines = rt.learning_path(tmp_path).splitlines()
     assert lines[0] == ("- [04](notebooks/04_pretraining.ipynb) The title of 04_pretraining (executes in 61 s; "
-                        "the runs it records trained for 17 min)")
+                        "the runs it records took 17 min)")
     assert lines[1] == ("- [05](notebooks/05_unsupervised_nmt.ipynb) The title of 05_unsupervised_nmt (not timed "
-                        "yet; the runs it records trained for 60 min)")
+                        "yet; the runs it records took 65 min)")
     assert ex.cpu_name() in lines[-1] and json.loads((tmp_path / rt.TIMES).read_text())["04_pretraining"]["gpu"]
     assert [rt.duration(s) for s in (40, 1040, 12_852)] == ["40 s", "17 min", "3.6 h"]
