@@ -178,7 +178,7 @@ def recorded_training_s(nb: str, preset: str = "cpu", root: Path = ROOT) -> floa
     for path in (root / "results" / nb).glob(f"*.{preset}.json"):
         rec = json.loads(path.read_text())
         r = rec["results"] if isinstance(rec["results"], dict) else {}
-        total += r.get("train_s", r.get("wall_s", rec.get("wall_s", 0.0)))
+        total += next((x for x in (r.get("train_s"), r.get("wall_s"), rec.get("wall_s")) if x is not None), 0.0)
     path = root / "results" / f"{nb}.{preset}.json"
     if path.exists():
         r = json.loads(path.read_text())["results"]

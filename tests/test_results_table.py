@@ -160,7 +160,7 @@ def test_the_learning_path_quotes_recorded_times_only(tmp_path):
     (tmp_path / "results" / "05_unsupervised_nmt").mkdir()
     # train_s, else wall_s in the results, else the wall_s run_once wrote beside them (a run's whole time)
     for k, rec in enumerate([{"results": {"train_s": 3000.0}}, {"results": {"wall_s": 600.0}},
-                             {"results": {"bleu": 0.2}, "wall_s": 300.0}, {"results": {"bleu": 0.1}}]):
+                             {"results": {"bleu": 0.2}, "wall_s": 300.0}, {"results": {"bleu": 0.1}, "wall_s": None}]):
         (tmp_path / "results" / "05_unsupervised_nmt" / f"r{k}.cpu.json").write_text(json.dumps(rec))
     lines = rt.learning_path(tmp_path).splitlines()
     assert lines[0] == ("- [04](notebooks/04_pretraining.ipynb) The title of 04_pretraining (executes in 61 s; "
