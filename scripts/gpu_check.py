@@ -75,7 +75,14 @@ SOURCE_MARKERS = {
 # Runs in a fresh interpreter per notebook: exec every code cell (IPython magics and shell lines dropped) in
 # one namespace, like a kernel would, then report whether CUDA memory was used.
 RUNNER = r'''
-import json, sys, time, traceback
+import json, sys, time, traceback, types
+try:
+    import IPython  # noqa: F401
+except ImportError:  # the GPU image has no IPython: display() prints, as a console would
+    ipy, disp = types.ModuleType("IPython"), types.ModuleType("IPython.display")
+    disp.display, disp.Markdown = (lambda *a, **k: print(*a)), (lambda text: text)
+    ipy.display, ipy.get_ipython = disp, (lambda: None)
+    sys.modules["IPython"], sys.modules["IPython.display"] = ipy, disp
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt

@@ -29,3 +29,22 @@ def test_gpu_check_train_and_translate_at_smoke_on_cpu(tmp_path):
         assert s["stopped"] in ("converged", "budget") and 0 < s["best_step"] <= s["last_step"] <= 20
     rec = json.loads(record.read_text())
     assert rec["preset"] == "smoke" and rec["results"]["systems"]["mass"]["bleu"] == systems["mass"]["bleu"]
+
+
+def test_the_notebook_runner_displays_without_ipython(tmp_path):
+    """The GPU image has no IPython (notebook 00 failed there on its `IPython.display` import): the runner that
+    executes each notebook's cells gives `display` and `Markdown` that print instead."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import gpu_check
+
+    (tmp_path / "runner.py").write_text(gpu_check.RUNNER)
+    cells = ["from IPython.display import Markdown, display", "display(Markdown('| a | b |'))"]
+    nb = {"cells": [{"cell_type": "code", "source": [c]} for c in cells]}
+    (tmp_path / "nb.ipynb").write_text(json.dumps(nb))
+    no_ipython = "import sys, runpy; sys.modules['IPython'] = None; sys.argv = sys.argv[1:]; " \
+                 "runpy.run_path(sys.argv[0], run_name='__main__')"
+    r = subprocess.run([sys.executable, "-c", no_ipython, str(tmp_path / "runner.py"), "nb.ipynb"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120, env={**os.environ, "MPLBACKEND": "Agg"})
+    result = json.loads(r.stdout.split("GPU_CHECK_RESULT ", 1)[1].splitlines()[0])
+    assert r.returncode == 0 and result["ok"] and result["cells"] == 2, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "| a | b |" in r.stdout
