@@ -184,7 +184,7 @@ def learning_path(root: Path = ROOT, preset: str = "cpu") -> str:
     """The README's learning path: one line per notebook with its title (its first heading), the time its last
     execution at ``preset`` took (results/notebook_times.json), and the training time its records hold, which a
     first execution without them spends again; then the machines and dates of those times."""
-    lines, machines = [], {}
+    lines, machines, loads = [], {}, []
     for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         cells = json.loads(path.read_text())["cells"]
         title = "".join(cells[0]["source"]).splitlines()[0].lstrip("# ").split(" · ", 1)[-1]
@@ -192,11 +192,14 @@ def learning_path(root: Path = ROOT, preset: str = "cpu") -> str:
         when = f"executes in {duration(t['seconds'])}" if t else "not timed yet"
         if t:
             machines.setdefault(f"{t['machine']} ({t['date']})", None)
+            loads += [t["load_at_start"]] if t.get("load_at_start") is not None else []
         trained = recorded_training_s(path.stem, preset, root)
         when += f"; the runs it records took {duration(trained)}" if trained else ""
         lines.append(f"- [{path.stem[:2]}](notebooks/{path.name}) {title} ({when})")
     lines.append(f"\nTimes at `{preset}` with the records in place, measured by `scripts/execute_notebooks.py` on "
-                 + ("; ".join(machines) or "no machine yet") + ".")
+                 + ("; ".join(machines) or "no machine yet")
+                 + (f", while other jobs ran (load average {min(loads):.1f}-{max(loads):.1f} at the start)"
+                    if loads and max(loads) >= 1.0 else "") + ".")
     return "\n".join(lines)
 
 

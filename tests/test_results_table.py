@@ -168,4 +168,7 @@ def test_the_learning_path_quotes_recorded_times_only(tmp_path):
     assert lines[1] == ("- [05](notebooks/05_unsupervised_nmt.ipynb) The title of 05_unsupervised_nmt (not timed "
                         "yet; the runs it records took 65 min)")
     assert ex.cpu_name() in lines[-1] and json.loads((tmp_path / rt.TIMES).read_text())["04_pretraining"]["gpu"]
+    assert "other jobs ran" not in lines[-1]  # load 0.5: a quiet machine
+    ex.record_time(Path("05_unsupervised_nmt.ipynb"), "cpu", 30.0, 3.2, tmp_path / rt.TIMES)
+    assert "while other jobs ran (load average 0.5-3.2 at the start)" in rt.learning_path(tmp_path)
     assert [rt.duration(s) for s in (40, 1040, 12_852)] == ["40 s", "17 min", "3.6 h"]
