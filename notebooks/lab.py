@@ -459,6 +459,29 @@ def pretrained_when_needed(objectives: Sequence[str] = ("mass",), langs: Sequenc
     return name, get
 
 
+def fine_tuning_systems(recipes: dict[str, dict], preset_name: str, seed: int = 0, steps: int | None = None
+                        ) -> tuple[dict[str, str], Callable, Callable]:
+    """The systems a fine-tuning notebook compares (07, 08): ``"none"`` (random weights) and one pre-trained
+    checkpoint per ``recipes`` entry ({system: :func:`pretrained_when_needed` arguments}), named now and trained
+    only when a run needs it. Returns ``(names, ckpt, tok)``: the names the records cite (``"none"`` for none),
+    ``ckpt(system)`` (None for none) and ``tok(system)``, the checkpoint's tokenizer (none: the ``"mass"`` one's,
+    so that the two differ only in their initial weights)."""
+    from functools import cache
+
+    from minimass.trainer import load_checkpoint
+    pre = {name: pretrained_when_needed(**kw, preset_name=preset_name, seed=seed, steps=steps)
+           for name, kw in recipes.items()}
+
+    def ckpt(system: str) -> Path | None:
+        return None if system == "none" else pre[system][1]()
+
+    @cache
+    def tok(system: str):
+        return load_checkpoint(pre["mass" if system == "none" else system][1]())[1]
+
+    return {"none": "none"} | {name: p[0] for name, p in pre.items()}, ckpt, tok
+
+
 # MASS's successors as trainer objectives (notebook 11, beyond the paper). Not ideas of MASS, so they live here;
 # importing lab registers them as "infill" (BART) and "span" (T5) in minimass.trainer.BATCHERS.
 

@@ -61,7 +61,6 @@ print(PRESET, SIZES)
 
 # %%
 import time
-from functools import cache
 from statistics import mean, stdev
 
 import matplotlib.pyplot as plt
@@ -96,36 +95,22 @@ assert leaks == 0
 #
 # `pretrained()` returns each objective's checkpoint, training it only when it is missing. BERT+LM pre-trains the encoder with masked LM and the decoder with a causal LM, in turn; DAE rebuilds each sentence from XLM's noise (shuffle 3, drop 0.1, blank 0.1).
 #
-# The records name each checkpoint by its run folder. `lab.pretrained_when_needed` gives that name at once and the checkpoint (with its tokenizer) only when a run that is not yet recorded asks for it, so an execution whose runs are all in `results/07_summarization/` trains nothing.
+# The records name each checkpoint by its run folder. `lab.fine_tuning_systems` (through `lab.pretrained_when_needed`) gives those names at once and a checkpoint (with its tokenizer) only when a run that is not yet recorded asks for it, so an execution whose runs are all in `results/07_summarization/` trains nothing.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-OBJECTIVES = {"mass": ("mass",), "bert+lm": ("mlm", "clm"), "dae": ("dae",)}
-# Sec. 4.1: English text only (Wikipedia, BBC train articles, chit-chat train, the English Bible)
-PRE = {name: lab.pretrained_when_needed(obj, langs=("en",), preset_name=PRESET, seed=SEED,
-                                        steps=SIZES["pre_steps"])
-       for name, obj in OBJECTIVES.items()}
-# the side row: MASS pre-trained on en + fr Bible text (notebook 04's checkpoint)
-PRE["mass-bible"] = lab.pretrained_when_needed(("mass",), preset_name=PRESET, seed=SEED,
-                                               steps=SIZES["pre_steps"])
-# what the records cite
-PRETRAIN = {"none": "none"} | {name: pre_name for name, (pre_name, _) in PRE.items()}
+# Sec. 4.1: English text only (Wikipedia, BBC train articles, chit-chat train, the English Bible);
+# the side row "mass-bible": MASS pre-trained on en + fr Bible text (notebook 04's checkpoint)
+RECIPES = {"mass": dict(objectives=("mass",), langs=("en",)),
+           "bert+lm": dict(objectives=("mlm", "clm"), langs=("en",)),
+           "dae": dict(objectives=("dae",), langs=("en",)),
+           "mass-bible": dict(objectives=("mass",), langs=("en", "fr"))}
+# what the records cite; ckpt(system) and tok(system) load (or pre-train) only when a run needs them
+PRETRAIN, ckpt, tok = lab.fine_tuning_systems(RECIPES, PRESET, SEED, SIZES["pre_steps"])
 SYSTEMS = ["none", "mass", "bert+lm", "dae", "mass-bible"]
 
 
-def ckpt(system):
-    """The system's pre-trained checkpoint (None: no pre-training), trained here only if it is
-    missing."""
-    return None if system == "none" else PRE[system][1]()
-
-
-@cache
-def tok(system):
-    """The system's tokenizer: its checkpoint's (no pre-training: the MASS run's)."""
-    return load_checkpoint(PRE["mass" if system == "none" else system][1]())[1]
-
-
-for name in PRE:
+for name in RECIPES:
     print(f"{name:10s} {PRETRAIN[name]}")
 
 # %% [markdown]
@@ -410,7 +395,7 @@ summary = {"claims": claims, "paper": paper, "ours": ours, "sizes": SIZES["sizes
                                                                        "last_step", "stopped")}
                      | {"distinct": [lab.distinct(res[s, n, seed]["hyps"]) for seed in SEEDS]}
                      for s, n in RUNS},
-           "pretrained": {s: PRETRAIN[s] for s in PRE}, "n_test": len(TEST),
+           "pretrained": {s: PRETRAIN[s] for s in RECIPES}, "n_test": len(TEST),
            "notebook_wall_s": time.time() - T0}
 DATA = ("BBC News (bbc-news-summary wheel): first sentence -> headline; valid 5% / test 10% of "
         "articles by id hash")

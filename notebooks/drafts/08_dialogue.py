@@ -62,7 +62,6 @@ print(PRESET, SIZES)
 
 # %%
 import time
-from functools import cache
 from statistics import mean, stdev
 
 import matplotlib.pyplot as plt
@@ -95,36 +94,21 @@ assert leaks == 0
 # %% [markdown]
 # ## The pre-trained models
 #
-# The records name each checkpoint by its run folder. `lab.pretrained_when_needed` gives that name at once and the checkpoint (with its tokenizer) only when a run that is not yet recorded asks for it, so an execution whose runs are all in `results/08_dialogue/` trains nothing. "No pre-training" uses the MASS run's tokenizer.
+# The records name each checkpoint by its run folder. `lab.fine_tuning_systems` (through `lab.pretrained_when_needed`) gives those names at once and a checkpoint (with its tokenizer) only when a run that is not yet recorded asks for it, so an execution whose runs are all in `results/08_dialogue/` trains nothing. "No pre-training" uses the MASS run's tokenizer.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-OBJECTIVES = {"mass": ("mass",), "bert+lm": ("mlm", "clm")}
-# Sec. 4.1: English text only (Wikipedia, BBC train articles, chit-chat train, the English Bible)
-PRE = {name: lab.pretrained_when_needed(obj, langs=("en",), preset_name=PRESET, seed=SEED,
-                                        steps=SIZES["pre_steps"])
-       for name, obj in OBJECTIVES.items()}
-# the side row: MASS pre-trained on en + fr Bible text (notebook 04's checkpoint)
-PRE["mass-bible"] = lab.pretrained_when_needed(("mass",), preset_name=PRESET, seed=SEED,
-                                               steps=SIZES["pre_steps"])
-# what the records cite
-PRETRAIN = {"none": "none"} | {name: pre_name for name, (pre_name, _) in PRE.items()}
+# Sec. 4.1: English text only (Wikipedia, BBC train articles, chit-chat train, the English Bible);
+# the side row "mass-bible": MASS pre-trained on en + fr Bible text (notebook 04's checkpoint)
+RECIPES = {"mass": dict(objectives=("mass",), langs=("en",)),
+           "bert+lm": dict(objectives=("mlm", "clm"), langs=("en",)),
+           "mass-bible": dict(objectives=("mass",), langs=("en", "fr"))}
+# what the records cite; ckpt(system) and tok(system) load (or pre-train) only when a run needs them
+PRETRAIN, ckpt, tok = lab.fine_tuning_systems(RECIPES, PRESET, SEED, SIZES["pre_steps"])
 SYSTEMS = ["none", "bert+lm", "mass", "mass-bible"]
 
 
-def ckpt(system):
-    """The system's pre-trained checkpoint (None: no pre-training), trained here only if it is
-    missing."""
-    return None if system == "none" else PRE[system][1]()
-
-
-@cache
-def tok(system):
-    """The system's tokenizer: its checkpoint's (no pre-training: the MASS run's)."""
-    return load_checkpoint(PRE["mass" if system == "none" else system][1]())[1]
-
-
-for name in PRE:
+for name in RECIPES:
     print(f"{name:10s} {PRETRAIN[name]}")
 
 # %% [markdown]
@@ -303,7 +287,7 @@ summary = {"claims": claims, "paper": paper, "ours": ours, "sizes": SIZES["sizes
                                           for k in ("test_ppl", "valid_ppl", "best_step",
                                                     "last_step", "stopped", "chrf", "distinct")}
                      for s in SYSTEMS for n in SIZES["sizes"]},
-           "pretrained": {s: PRETRAIN[s] for s in PRE}, "n_test": len(TEST), "trivial": TRIVIAL,
+           "pretrained": {s: PRETRAIN[s] for s in RECIPES}, "n_test": len(TEST), "trivial": TRIVIAL,
            "notebook_wall_s": time.time() - T0}
 DATA = ("chitchat-dataset 0.9.0 (data.dialogue): consecutive turns; valid/test = 2% / 2% of "
         "conversations by id hash")
@@ -325,7 +309,7 @@ print("recorded" if path.parent.name == "results" else "smoke: written to a temp
 # ## Exercises
 #
 # 1. Add the DAE checkpoint of notebook 07 as a fourth system. Where does it fall?
-#    *Hint:* add `"dae": ("dae",)` to `OBJECTIVES` and `"dae"` to `SYSTEMS` (and a `("-", "-")` entry to `PAPER`, since Table 5 has no DAE row): `lab.pretrained_when_needed` finds notebook 07's DAE run in the run cache, or trains it, and the other systems' records are reused.
+#    *Hint:* add `"dae": dict(objectives=("dae",), langs=("en",))` to `RECIPES` and `"dae"` to `SYSTEMS` (and a `("-", "-")` entry to `PAPER`, since Table 5 has no DAE row): `lab.pretrained_when_needed` finds notebook 07's DAE run in the run cache, or trains it, and the other systems' records are reused.
 # 2. Fine-tune on all training pairs (`SIZES["sizes"].append(None)`). Does the gap between MASS and no pre-training shrink, as the paper's 110K column suggests?
 #    *Hint:* the other sizes' records are reused, so only the new runs train: budget about an hour per run on one thread, since early stopping lets them run until the validation perplexity stops improving.
 # 3. Score the responses of the seed-0 models with BLEU against the references. Does it order the systems as perplexity does?
