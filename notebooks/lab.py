@@ -476,8 +476,11 @@ def fine_tuning_systems(recipes: dict[str, dict], preset_name: str, seed: int = 
         return None if system == "none" else pre[system][1]()
 
     @cache
+    def tokenizer_of(name: str):  # one load per checkpoint
+        return load_checkpoint(pre[name][1]())[1]
+
     def tok(system: str):
-        return load_checkpoint(pre["mass" if system == "none" else system][1]())[1]
+        return tokenizer_of("mass" if system == "none" else system)
 
     return {"none": "none"} | {name: p[0] for name, p in pre.items()}, ckpt, tok
 

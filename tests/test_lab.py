@@ -159,3 +159,24 @@ def test_loaded_records_are_summed_up_in_one_line(capsys):
     assert lab._LOADED == []
     lab._say_loaded()  # nothing loaded: nothing said
     assert capsys.readouterr().out == ""
+
+
+def test_fine_tuning_systems_name_now_and_load_only_when_asked(monkeypatch):
+    """07 and 08's systems: names at once (what records cite), a checkpoint only when a run asks for it, and
+    "none" with the MASS run's tokenizer (the two differ only in their initial weights)."""
+    import minimass.trainer
+
+    got, loaded = [], []
+
+    def fake_pretrained(objectives=("mass",), langs=("en", "fr"), preset_name="cpu", seed=0, steps=None, **_):
+        name = f"{'+'.join(objectives)}_{'-'.join(langs)}_{steps}"
+        return name, lambda: got.append(name) or Path(name) / "step"
+
+    monkeypatch.setattr(lab, "pretrained_when_needed", fake_pretrained)
+    monkeypatch.setattr(minimass.trainer, "load_checkpoint", lambda p: loaded.append(p) or (None, f"tok of {p}", {}))
+    recipes = {"mass": dict(objectives=("mass",), langs=("en",)), "bert+lm": dict(objectives=("mlm", "clm"))}
+    names, ckpt, tok = lab.fine_tuning_systems(recipes, "cpu", 0, 1000)
+    assert names == {"none": "none", "mass": "mass_en_1000", "bert+lm": "mlm+clm_en-fr_1000"} and got == []
+    assert ckpt("none") is None and got == []
+    assert tok("none") == tok("mass") == "tok of mass_en_1000/step" and len(loaded) == 1  # cached
+    assert ckpt("bert+lm") == Path("mlm+clm_en-fr_1000/step")
