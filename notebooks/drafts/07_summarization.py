@@ -105,7 +105,8 @@ RECIPES = {"mass": dict(objectives=("mass",), langs=("en",)),
            "bert+lm": dict(objectives=("mlm", "clm"), langs=("en",)),
            "dae": dict(objectives=("dae",), langs=("en",)),
            "mass-bible": dict(objectives=("mass",), langs=("en", "fr"))}
-# what the records cite; ckpt(system) and tok(system) load (or pre-train) only when a run needs them
+# PRETRAIN: what the records cite; `ckpt` and `tok` (system -> checkpoint, tokenizer) load, or
+# pre-train, only when a run needs them
 PRETRAIN, ckpt, tok = lab.fine_tuning_systems(RECIPES, PRESET, SEED, SIZES["pre_steps"])
 SYSTEMS = ["none", "mass", "bert+lm", "dae", "mass-bible"]
 
@@ -158,17 +159,18 @@ def tune(system):
     return {"valid_rouge": scores, "length_penalty": float(best.split(",")[0]),
             "no_repeat": int(best.split(",")[1])}
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-DECODE = {}
-for system in SYSTEMS:
+def tuned(system):
+    """`tune(system)`, recorded once (lab.run_once)."""
     recipe = {"system": system, "max_steps": FT["max_steps"], "patience": FT["patience"],
               "grid": len(SIZES["grid"]), "pretrain": PRETRAIN[system]}
-    DECODE[system] = run_once("07_summarization/tune", lambda s=system: tune(s), PRESET, SEED,
-                              recipe,
-                              {"ft": FT, "grid": SIZES["grid"], "n_valid": SIZES["n_valid"]})
-    print(f"{system:8s} length_penalty {DECODE[system]['length_penalty']}, "
-          f"no_repeat {DECODE[system]['no_repeat']}")
+    return run_once("07_summarization/tune", lambda: tune(system), PRESET, SEED, recipe,
+                    {"ft": FT, "grid": SIZES["grid"], "n_valid": SIZES["n_valid"]})
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+DECODE = {system: tuned(system) for system in SYSTEMS}
+for system, d in DECODE.items():
+    print(f"{system:10s} length_penalty {d['length_penalty']}, no_repeat {d['no_repeat']}")
 
 # %% [markdown]
 # ## The runs
@@ -187,20 +189,23 @@ def run_test(system, n, seed):
     return {**rouge(hyps, [p[1] for p in TEST]), "valid_ppl": min(v for _, v in read_log(run, key)),
             **ended, "curve": read_log(run, key), "hyps": hyps, "wall_s": time.time() - t0}
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# Fig. 4's sizes for MASS and no pre-training; Table 4's systems on all pairs
 RUNS = ([(s, n) for n in SIZES["sizes"] for s in ("none", "mass")]
         + [(s, None) for s in ("bert+lm", "dae", "mass-bible")])
-res = {}
-for system, n in RUNS:
-    for seed in SIZES["seeds"]:
-        recipe = {"system": system, "n_train": n or "all", "max_steps": FT["max_steps"],
-                  "patience": FT["patience"], "pretrain": PRETRAIN[system]}
-        settings = {"ft": FT, "n_test": SIZES["n_test"], "decode": DECODE[system]["length_penalty"],
-                    "no_repeat": DECODE[system]["no_repeat"]}
-        res[system, n, seed] = run_once("07_summarization",
-                                        lambda a=(system, n, seed): run_test(*a), PRESET, seed,
-                                        recipe, settings)
+
+def recorded(system, n, seed):
+    """`run_test(system, n, seed)`, recorded once (lab.run_once)."""
+    recipe = {"system": system, "n_train": n or "all", "max_steps": FT["max_steps"],
+              "patience": FT["patience"], "pretrain": PRETRAIN[system]}
+    settings = {"ft": FT, "n_test": SIZES["n_test"], "decode": DECODE[system]["length_penalty"],
+                "no_repeat": DECODE[system]["no_repeat"]}
+    return run_once("07_summarization", lambda: run_test(system, n, seed), PRESET, seed, recipe,
+                    settings)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+res = {(system, n, seed): recorded(system, n, seed)
+       for system, n in RUNS for seed in SIZES["seeds"]}
 budget = [k for k, r in res.items() if r["stopped"] != "converged"]
 print(f"{len(res)} runs, {sum(r['wall_s'] for r in res.values()) / 60:.1f} min of fine-tuning "
       f"and decoding; {len(budget)} stopped on budget: {budget}")

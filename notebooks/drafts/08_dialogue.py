@@ -103,7 +103,8 @@ assert leaks == 0
 RECIPES = {"mass": dict(objectives=("mass",), langs=("en",)),
            "bert+lm": dict(objectives=("mlm", "clm"), langs=("en",)),
            "mass-bible": dict(objectives=("mass",), langs=("en", "fr"))}
-# what the records cite; ckpt(system) and tok(system) load (or pre-train) only when a run needs them
+# PRETRAIN: what the records cite; `ckpt` and `tok` (system -> checkpoint, tokenizer) load, or
+# pre-train, only when a run needs them
 PRETRAIN, ckpt, tok = lab.fine_tuning_systems(RECIPES, PRESET, SEED, SIZES["pre_steps"])
 SYSTEMS = ["none", "bert+lm", "mass", "mass-bible"]
 
@@ -150,17 +151,18 @@ def run_test(system, n, seed):
             "valid_ppl": min(v for _, v in read_log(run, key)), "curve": read_log(run, key),
             "hyps": hyps, "wall_s": time.time() - t0}
 
+def recorded(system, n, seed):
+    """`run_test(system, n, seed)`, recorded once (lab.run_once)."""
+    recipe = {"system": system, "n_train": n or "all", "max_steps": FT["max_steps"],
+              "patience": FT["patience"], "pretrain": PRETRAIN[system]}
+    settings = {"ft": FT, "n_test": SIZES["n_test"], "n_gen": SIZES["n_gen"]}
+    return run_once("08_dialogue", lambda: run_test(system, n, seed), PRESET, seed, recipe,
+                    settings)
+
 # %%
 # NBVAL_IGNORE_OUTPUT
-res = {}
-for n in SIZES["sizes"]:
-    for system in SYSTEMS:
-        for seed in SIZES["seeds"]:
-            recipe = {"system": system, "n_train": n or "all", "max_steps": FT["max_steps"],
-                      "patience": FT["patience"], "pretrain": PRETRAIN[system]}
-            settings = {"ft": FT, "n_test": SIZES["n_test"], "n_gen": SIZES["n_gen"]}
-            res[system, n, seed] = run_once("08_dialogue", lambda a=(system, n, seed): run_test(*a),
-                                            PRESET, seed, recipe, settings)
+res = {(system, n, seed): recorded(system, n, seed)
+       for n in SIZES["sizes"] for system in SYSTEMS for seed in SIZES["seeds"]}
 budget = [k for k, r in res.items() if r["stopped"] != "converged"]
 print(f"{len(res)} runs, {sum(r['wall_s'] for r in res.values()) / 60:.1f} min of fine-tuning "
       f"and scoring; {len(budget)} stopped on budget: {budget}")
