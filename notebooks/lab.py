@@ -170,7 +170,7 @@ def executed(nb: str, preset: str = "cpu", root: Path = ROOT) -> dict | None:
     return times.get(nb, {}).get(preset)
 
 
-def recorded_training_s(nb: str, preset: str = "cpu", root: Path = ROOT) -> float:
+def recorded_run_s(nb: str, preset: str = "cpu", root: Path = ROOT) -> float:
     """The run time notebook ``nb``'s records hold, in seconds, which a first execution without them spends
     again: each run record's ``train_s`` (else its ``wall_s``: what :func:`run_once` measured) under results/NB/,
     and its summary record's ``train_wall_s`` or ``train_minutes`` (a number or a dict of them)."""

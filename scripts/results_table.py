@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "notebooks"))
-from lab import TIMES, duration, executed, recorded_training_s  # noqa: E402, F401  (notebook 00 shows them too)
+from lab import TIMES, duration, executed, recorded_run_s  # noqa: E402, F401  (notebook 00 shows them too)
 
 TABLE_FILE, README = "docs/results.md", "README.md"
 START, END = "<!-- results-table:start -->", "<!-- results-table:end -->"
@@ -193,7 +193,7 @@ def learning_path(root: Path = ROOT, preset: str = "cpu") -> str:
         if t:
             machines.setdefault(f"{t['machine']} ({t['date']})", None)
             loads += [t["load_at_start"]] if t.get("load_at_start") is not None else []
-        trained = recorded_training_s(path.stem, preset, root)
+        trained = recorded_run_s(path.stem, preset, root)
         when += f"; the runs it records took {duration(trained)}" if trained else ""
         lines.append(f"- [{path.stem[:2]}](notebooks/{path.name}) {title} ({when})")
     lines.append(f"\nTimes at `{preset}` with the records in place, measured by `scripts/execute_notebooks.py` on "
