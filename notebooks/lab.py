@@ -287,6 +287,17 @@ def at_floor(measure: str, value: float, outputs: Sequence[str] | None = None) -
     return measure in FLOORS and value < FLOORS[measure]
 
 
+def check_warmup(ft: dict) -> dict:
+    """Fine-tuning overrides ``ft`` (``warmup``, ``eval_every``, ``patience``), checked so that the warm-up is at most
+    10% of the shortest run early stopping allows: ``eval_every * (patience + 1)`` steps, the first validation and
+    ``patience`` more without a new best. A longer warm-up would end runs before the peak learning rate."""
+    shortest = ft["eval_every"] * (ft["patience"] + 1)
+    if ft["warmup"] > 0.1 * shortest:
+        raise ValueError(f"warmup={ft['warmup']} is over 10% of the shortest run early stopping allows "
+                         f"({shortest} steps: eval_every={ft['eval_every']}, patience={ft['patience']})")
+    return ft
+
+
 def trivial_baselines(sources: Sequence[str], train_targets: Sequence[str]) -> dict[str, list[str]]:
     """The two outputs every task table shows beside its systems: ``copy`` (each source as its own output) and
     ``constant`` (the most frequent training target, for every input)."""

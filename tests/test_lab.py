@@ -180,3 +180,12 @@ def test_fine_tuning_systems_name_now_and_load_only_when_asked(monkeypatch):
     assert ckpt("none") is None and got == []
     assert tok("none") == tok("mass") == "tok of mass_en_1000/step" and len(loaded) == 1  # cached
     assert ckpt("bert+lm") == Path("mlm+clm_en-fr_1000/step")
+
+
+def test_check_warmup_allows_at_most_a_tenth_of_the_shortest_early_stopped_run():
+    ft = {"warmup": 20, "eval_every": 50, "patience": 3}  # shortest run: 200 steps
+    assert lab.check_warmup(ft) is ft
+    with pytest.raises(ValueError, match="warmup=21 is over 10% .*200 steps"):
+        lab.check_warmup({**ft, "warmup": 21})
+    with pytest.raises(ValueError, match="patience=1"):
+        lab.check_warmup({**ft, "patience": 1})  # 100 steps: 20 is a fifth

@@ -55,8 +55,7 @@ SIZES = {"smoke": dict(sizes=[100, None], seeds=[0], pre_steps=60, n_test=20, n_
                          "patience": 3})}[PRESET]
 SEED = 0
 FT = SIZES["ft"]
-# warm-up at most 10% of the shortest run early stopping allows
-assert FT["warmup"] <= 0.1 * FT["eval_every"] * (FT["patience"] + 1), FT
+lab.check_warmup(FT)  # warm-up at most 10% of the shortest run early stopping allows
 print(PRESET, SIZES)
 
 # %%

@@ -56,7 +56,7 @@ SIZES = {"smoke": dict(pre_steps=60, seeds=[0, 1], n_test=30, n_rel=50, pairs=[(
 SEED = 0
 BT = SIZES["bt"]
 # warm-up at most 10% of the shortest run
-assert BT["warmup"] <= 0.1 * BT["eval_every"] * (BT["patience"] + 1)
+lab.check_warmup(BT)
 print(PRESET, SIZES)
 
 # %%
