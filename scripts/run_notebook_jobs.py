@@ -47,6 +47,11 @@ def code_cells(draft: Path) -> list[str]:
     return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
 
 
+def first_call(cells: list[str], function: str) -> int | None:
+    """The index of the first code cell that calls ``function`` without defining it (None: no cell does)."""
+    return next((i for i, c in enumerate(cells) if f"{function}(" in c and f"def {function}(" not in c), None)
+
+
 os.environ.setdefault("MINIMASS_RECORD", "1")  # the runs are recorded into results/
 
 
@@ -60,7 +65,7 @@ def main(draft: Path, function: str, claims: Path) -> None:
     if (draft.stem, function) not in JOBS:
         raise SystemExit(f"{draft}: no jobs for {function}(); JOBS has {sorted(JOBS)}")
     cells = code_cells(draft)
-    first = next((i for i, c in enumerate(cells) if f"{function}(" in c and f"def {function}(" not in c), None)
+    first = first_call(cells, function)
     if first is None:  # refused before anything runs
         raise SystemExit(f"{draft}: no cell calls {function}()")
     ns: dict = {"__name__": "__draft__"}

@@ -16,11 +16,9 @@ DRAFT = '''# %% [markdown]
 # %%
 SIZES = {"seeds": [0, 1]}
 SYSTEMS = ["a", "b"]
-LOG = []
 
 # %%
 def job(name, seed):
-    LOG.append((name, seed))
     with open(OUT, "a") as f:
         f.write(f"{name} {seed}\\n")
     return {"best_step": seed, "last_step": 2, "stopped": "converged"}
@@ -85,6 +83,7 @@ def test_each_notebook_calls_its_job_functions(jobs, stem, function):
     path = next(p for p in (ROOT / "notebooks" / "drafts" / f"{stem}.py", ROOT / "notebooks" / f"{stem}.ipynb")
                 if p.exists())  # a draft, while there is one, is the notebook's source
     cells = jobs.code_cells(path)
-    first = next(i for i, c in enumerate(cells) if f"{function}(" in c and f"def {function}(" not in c)
+    first = jobs.first_call(cells, function)
+    assert first is not None, f"{path.name}: no cell calls {function}"
     made = f"def {function}(" if function != "ckpt" else ", ckpt, tok = "
     assert any(made in c for c in cells[:first]), f"{path.name}: {function} is called before it is made"
