@@ -470,6 +470,20 @@ def pretrained_when_needed(objectives: Sequence[str] = ("mass",), langs: Sequenc
     return name, get
 
 
+def pretraining_cost(name: str, nb: str, preset_name: str, root: Path = ROOT) -> dict | None:
+    """What pre-training the checkpoint folder ``name`` cost: ``{steps, train_s}``, from its ``log.jsonl`` in the
+    run cache (train_s: the logged tokens over tokens/s, validation excluded), else from notebook ``nb``'s summary
+    record (its ``pretraining`` field, written when the log was there); None when neither has it."""
+    from minimass.recipes import runs_dir
+    from minimass.trainer import read_log
+    log = [r for r in read_log(runs_dir() / name) if r.get("tok_s")]
+    if log:
+        return {"steps": max(r["step"] for r in log), "train_s": sum(r["tokens"] / r["tok_s"] for r in log)}
+    path = root / "results" / f"{nb}.{preset_name}.json"
+    rec = json.loads(path.read_text())["results"] if path.exists() else {}
+    return rec.get("pretraining", {}).get(name)
+
+
 def fine_tuning_systems(recipes: dict[str, dict], preset_name: str, seed: int = 0, steps: int | None = None
                         ) -> tuple[dict[str, str], Callable, Callable]:
     """The systems a fine-tuning notebook compares (07, 08): ``"none"`` (random weights) and one pre-trained

@@ -189,3 +189,20 @@ def test_check_warmup_allows_at_most_a_tenth_of_the_shortest_early_stopped_run()
         lab.check_warmup({**ft, "warmup": 21})
     with pytest.raises(ValueError, match="patience=1"):
         lab.check_warmup({**ft, "patience": 1})  # 100 steps: 20 is a fifth
+
+
+def test_pretraining_cost_reads_the_log_else_the_notebook_record(tmp_path, monkeypatch):
+    """07 and 08 state each checkpoint's steps and time: from its log while the run cache holds it, else from
+    what the notebook recorded when it did (a fresh machine has no run cache)."""
+    monkeypatch.setenv("MINIMASS_RUNS", str(tmp_path / "runs"))
+    run = tmp_path / "runs" / "mass_en_1000"
+    run.mkdir(parents=True)
+    lines = [{"step": 20, "tokens": 1000, "tok_s": 500.0}, {"step": 20, "valid_ppl/mass-en": 9.0},
+             {"step": 40, "tokens": 3000, "tok_s": 1000.0}]
+    (run / "log.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert lab.pretraining_cost("mass_en_1000", "07_x", "cpu", root=tmp_path) == {"steps": 40, "train_s": 5.0}
+    assert lab.pretraining_cost("dae_en_1000", "07_x", "cpu", root=tmp_path) is None  # no log, no record
+    (tmp_path / "results").mkdir()
+    rec = {"results": {"pretraining": {"dae_en_1000": {"steps": 1000, "train_s": 60.0}}}}
+    (tmp_path / "results" / "07_x.cpu.json").write_text(json.dumps(rec))
+    assert lab.pretraining_cost("dae_en_1000", "07_x", "cpu", root=tmp_path) == {"steps": 1000, "train_s": 60.0}

@@ -110,8 +110,12 @@ PRETRAIN, ckpt, tok = lab.fine_tuning_systems(RECIPES, PRESET, SEED, SIZES["pre_
 SYSTEMS = ["none", "mass", "bert+lm", "dae", "mass-bible"]
 
 
+# what each checkpoint cost: its log while the run cache holds it, else this notebook's record
+COST = {PRETRAIN[n]: lab.pretraining_cost(PRETRAIN[n], "07_summarization", PRESET) for n in RECIPES}
 for name in RECIPES:
-    print(f"{name:10s} {PRETRAIN[name]}")
+    c = COST[PRETRAIN[name]]
+    cost = f"{c['steps']:,} steps, {lab.duration(c['train_s'])} of training" if c else "not yet trained"
+    print(f"{name:10s} {PRETRAIN[name]:38s} {cost}")
 
 # %% [markdown]
 # ## Fine-tuning, and the decoding settings chosen on validation
@@ -399,7 +403,7 @@ summary = {"claims": claims, "paper": paper, "ours": ours, "sizes": SIZES["sizes
                                                                        "last_step", "stopped")}
                      | {"distinct": [lab.distinct(res[s, n, seed]["hyps"]) for seed in SEEDS]}
                      for s, n in RUNS},
-           "pretrained": {s: PRETRAIN[s] for s in RECIPES}, "n_test": len(TEST),
+           "pretrained": {s: PRETRAIN[s] for s in RECIPES}, "pretraining": COST, "n_test": len(TEST),
            "notebook_wall_s": time.time() - T0}
 DATA = ("BBC News (bbc-news-summary wheel): first sentence -> headline; valid 5% / test 10% of "
         "articles by id hash")
