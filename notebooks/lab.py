@@ -361,6 +361,19 @@ def pair_ppl(model, tok, pairs: Sequence[tuple[str, str]], src: str, tgt: str, m
     return valid_perplexity(model.eval(), task, TrainConfig(max_tokens=max_tokens))
 
 
+def pieces_per_word(tok, pairs: Sequence[tuple[str, str]], src: str, tgt: str) -> float:
+    """Target pieces per target word over the :func:`scorable` pairs, each target counting one word more for its
+    ``</s>``. A perplexity per piece raised to this power is the perplexity per word: the same total negative
+    log-likelihood spread over words, which compares models whose tokenizers differ."""
+    from minimass import data
+    a, b = (tok.encode([p[i] for p in pairs]) for i in (0, 1))
+    kept = [(len(y), len(p[1].split()) + 1) for p, x, y in zip(pairs, a, b)
+            if max(len(x), len(y)) <= data.MAX_LEN + 1]  # encode_pairs's length limit
+    if not kept:
+        raise ValueError(f"pieces_per_word: none of the {len(pairs)} pairs is short enough to score")
+    return sum(k[0] for k in kept) / sum(k[1] for k in kept)
+
+
 def score_outputs(hyps: Sequence[str], refs: Sequence[str], measure: str = "bleu") -> dict:
     """A system's test outputs scored for a task table: BLEU and chrF (translation) or ROUGE-1/2/L (``measure``
     ``"rouge"``), with the distinct-output count and whether the outputs are at floor (:func:`at_floor`)."""

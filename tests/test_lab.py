@@ -61,6 +61,21 @@ def test_trivial_baselines():
         lab.trivial_baselines(["a"], [])
 
 
+class _Chars:
+    """A tokenizer with one piece per character, plus </s>."""
+
+    def encode(self, texts):
+        return [[ord(c) for c in t] + [2] for t in texts]
+
+
+def test_pieces_per_word_counts_the_scored_targets_only():
+    pairs = [("ab", "x yz"), ("c", "hello"), ("s" * 200, "dropped for its long source")]
+    # "x yz": 4 characters + </s> over 2 words + </s>; "hello": 6 pieces over 2
+    assert lab.pieces_per_word(_Chars(), pairs, "en", "en") == (5 + 6) / (3 + 2)
+    with pytest.raises(ValueError, match="none of the 1 pairs"):
+        lab.pieces_per_word(_Chars(), pairs[2:], "en", "en")
+
+
 def test_claim_schema():
     c = lab.claim("MASS beats no pre-training", "Fig. 3", "chrF", "reproduced", 2.345678, 0.01234, 3, "fine-tuning")
     assert c == {"claim": "MASS beats no pre-training", "where": "Fig. 3", "measure": "chrF", "verdict": "reproduced",

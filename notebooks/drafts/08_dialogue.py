@@ -146,7 +146,9 @@ def run_test(system, n, seed):
     ppl = lab.pair_ppl(model, tok(system), TEST, "en", "en", train_config(PRESET, FT).max_tokens)
     hyps = translate(model, tok(system), [p[0] for p in GEN], "en", "en", beam=5,
                      no_repeat_ngram_size=3)
-    return {"test_ppl": ppl, "n_test": len(test), **tr.summary(),
+    ppw = lab.pieces_per_word(tok(system), TEST, "en", "en")  # per piece -> per word
+    return {"test_ppl": ppl, "pieces_per_word": ppw, "word_ppl": ppl ** ppw,
+            "n_test": len(test), **tr.summary(),
             **lab.score_outputs(hyps, [p[1] for p in GEN]),
             "valid_ppl": min(v for _, v in read_log(run, key)), "curve": read_log(run, key),
             "hyps": hyps, "wall_s": time.time() - t0}
@@ -170,7 +172,7 @@ print(f"{len(res)} runs, {sum(r['wall_s'] for r in res.values()) / 60:.1f} min o
 # %% [markdown]
 # ## Table 5 beside ours
 #
-# Test perplexity, mean ± standard deviation over seeds. Perplexities from different tokenizers and corpora are not comparable in absolute value (the paper's are per word-piece of Cornell movie lines, ours per Bible-BPE piece of chat turns); compare the order of the systems and the size of their gaps.
+# Test perplexity, mean ± standard deviation over seeds. Perplexities from different tokenizers and corpora are not comparable in absolute value (the paper's are per word-piece of Cornell movie lines, ours per piece of the English BPE of chat turns); compare the order of the systems and the size of their gaps. The en+fr Bible BPE of `mass-bible` cuts a chat turn into more, shorter pieces, each easier to guess, so its row is compared per word: the per-piece perplexity raised to its tokenizer's pieces per word on the test responses (`lab.pieces_per_word`: the same total negative log-likelihood spread over words, each word and `</s>` counting one), printed beside.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -182,10 +184,12 @@ def stats(system, n, key="test_ppl"):
     return mean(v), (stdev(v) if len(v) > 1 else 0.0)
 
 labels = [f"{n:,} pairs" if n else f"all ({len(SPLITS.train):,})" for n in SIZES["sizes"]]
-print(f"{'system':10s} | " + " | ".join(f"{lb:>16s}" for lb in labels) + " | paper 10K / 110K")
+print(f"{'system':10s} | " + " | ".join(f"{lb:>16s}" for lb in labels) + " | paper 10K / 110K"
+      + " | per word, " + " / ".join(labels))
 for system in SYSTEMS:
     cells = " | ".join("{:7.1f} ± {:6.1f}".format(*stats(system, n)) for n in SIZES["sizes"])
-    print(f"{system:10s} | {cells} | {PAPER[system][0]} / {PAPER[system][1]}")
+    words = " / ".join(f"{stats(system, n, 'word_ppl')[0]:.0f}" for n in SIZES["sizes"])
+    print(f"{system:10s} | {cells} | {PAPER[system][0]} / {PAPER[system][1]} | {words}")
 
 # %% [markdown]
 # The step of each run's best checkpoint (the one scored on the test conversations): a run whose best is its last validation stopped while still improving. Right of the plot below, the validation curves with all pairs.
@@ -249,14 +253,14 @@ for k in range(min(5, len(GEN))):  # five test utterances
 # %% [markdown]
 # ## Verdict
 #
-# Table 5's claims, each called by the one rule of `notebooks/lab.py` (`lab.compare`: Welch's t-test over the 3 fine-tuning seeds, p < 0.05): at each size, MASS's test perplexity is below no pre-training's and below BERT+LM's, and BERT+LM's below no pre-training's (the paper's order). Perplexity has no floor. The seeds vary fine-tuning only; each objective is pre-trained once.
+# Table 5's claims, each called by the one rule of `notebooks/lab.py` (`lab.compare`: Welch's t-test over the fine-tuning seeds, p < 0.05): at each size, MASS's test perplexity is below no pre-training's and below BERT+LM's, and BERT+LM's below no pre-training's (the paper's order). Perplexity has no floor. The seeds vary fine-tuning only; each objective is pre-trained once.
 
 # %%
 SEEDS = SIZES["seeds"]
 
 
-def vals(system, n):
-    return [res[system, n, s]["test_ppl"] for s in SEEDS]
+def vals(system, n, key="test_ppl"):
+    return [res[system, n, s][key] for s in SEEDS]
 
 # %%
 claims = []
@@ -264,21 +268,22 @@ NAMES = {"mass": "MASS", "bert+lm": "BERT+LM", "none": "no pre-training",
          "mass-bible": "MASS pre-trained on en+fr Bible text"}
 for a, b in (("mass", "none"), ("mass", "bert+lm"), ("bert+lm", "none"), ("mass", "mass-bible")):
     where = "Table 5" if b != "mass-bible" else "Sec. 4.1, English pre-training"
+    key = "test_ppl" if b != "mass-bible" else "word_ppl"  # tokenizers differ: per word
     for n, label in zip(SIZES["sizes"], labels):
-        c = lab.compare(vals(a, n), vals(b, n), lower_is_better=True)
-        claims.append(lab.claim(f"{NAMES[a]} beats {NAMES[b]} at {label}", where, "test ppl",
+        c = lab.compare(vals(a, n, key), vals(b, n, key), lower_is_better=True)
+        claims.append(lab.claim(f"{NAMES[a]} beats {NAMES[b]} at {label}", where,
+                                "test ppl" if key == "test_ppl" else "test ppl per word",
                                 c["verdict"], c["delta"], c["p"], len(SEEDS)))
 for c in claims:
     print(f"{c['claim']}: {c['verdict']} (delta {c['delta']}, p {c['p']})")
 ours = {"Table 5": "test ppl at " + " / ".join(labels) + ": " + "; ".join(
     f"{s} " + " / ".join(f"{mean(vals(s, n)):.0f}" for n in SIZES["sizes"])
     for s in ("mass", "bert+lm", "none"))}
-ours["Sec. 4.1, English pre-training"] = ("test ppl at " + " / ".join(labels) + ": English MASS "
-                                          + " / ".join(f"{mean(vals('mass', n)):.0f}"
-                                                       for n in SIZES["sizes"])
-                                          + "; en+fr Bible MASS "
-                                          + " / ".join(f"{mean(vals('mass-bible', n)):.0f}"
-                                                       for n in SIZES["sizes"]))
+ours["Sec. 4.1, English pre-training"] = (
+    "test ppl per word at " + " / ".join(labels) + ": English MASS "
+    + " / ".join(f"{mean(vals('mass', n, 'word_ppl')):.0f}" for n in SIZES["sizes"])
+    + "; en+fr Bible MASS "
+    + " / ".join(f"{mean(vals('mass-bible', n, 'word_ppl')):.0f}" for n in SIZES["sizes"]))
 paper = {"Table 5": "PPL at 10K / 110K pairs: MASS 74.32 / 23.52, BERT+LM 80.11 / 24.84, "
                     "none 82.39 / 26.38",
          "Sec. 4.1, English pre-training": "dialogue is pre-trained on English monolingual data "
@@ -286,8 +291,9 @@ paper = {"Table 5": "PPL at 10K / 110K pairs: MASS 74.32 / 23.52, BERT+LM 80.11 
 summary = {"claims": claims, "paper": paper, "ours": ours, "sizes": SIZES["sizes"], "seeds": SEEDS,
            "ft": SIZES["ft"],
            "table": {f"{s} {n or 'all'}": {k: [res[s, n, seed][k] for seed in SEEDS]
-                                          for k in ("test_ppl", "valid_ppl", "best_step",
-                                                    "last_step", "stopped", "chrf", "distinct")}
+                                          for k in ("test_ppl", "word_ppl", "valid_ppl",
+                                                    "best_step", "last_step", "stopped", "chrf",
+                                                    "distinct")}
                      for s in SYSTEMS for n in SIZES["sizes"]},
            "pretrained": {s: PRETRAIN[s] for s in RECIPES}, "n_test": len(TEST), "trivial": TRIVIAL,
            "notebook_wall_s": time.time() - T0}
