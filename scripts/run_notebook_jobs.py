@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_notebook import cells_of  # noqa: E402
 
 JOBS = {  # (notebook, function): the jobs, from the namespace of the cells before the function's first call
-    ("05_unsupervised_nmt", "bt_run"): lambda ns: [(init, seed) for seed in (0, 1) for init in ("mass", "random")],
+    ("05_unsupervised_nmt", "bt_run"): lambda ns: [(init, seed) for seed in ns["SEEDS"] for init in ("mass", "random")],
     ("10_ablations_and_baselines", "run_bt"): lambda ns: [(name, seed) for seed in ns["SIZES"]["seeds"]
                                                           for name in ns["SYSTEMS"]],
     ("07_summarization", "ckpt"): lambda ns: [(name,) for name in ns["RECIPES"]],
