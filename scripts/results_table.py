@@ -191,13 +191,14 @@ def learning_path(root: Path = ROOT, preset: str = "cpu") -> str:
         t = executed(path.stem, preset, root)
         when = f"executes in {duration(t['seconds'])}" if t else "not timed yet"
         if t:
-            machines.setdefault(f"{t['machine']} ({t['date']})", None)
+            machines.setdefault(t["machine"], set()).add(t["date"])
             loads += [t["load_at_start"]] if t.get("load_at_start") is not None else []
         trained = recorded_run_s(path.stem, preset, root)
         when += f"; the runs it records took {duration(trained)}" if trained else ""
         lines.append(f"- [{path.stem[:2]}](notebooks/{path.name}) {title} ({when})")
     lines.append(f"\nTimes at `{preset}` with the records in place, measured by `scripts/execute_notebooks.py` on "
-                 + ("; ".join(machines) or "no machine yet")
+                 + ("; ".join(f"{m} ({min(d)}{f' to {max(d)}' if len(d) > 1 else ''})" for m, d in machines.items())
+                    or "no machine yet")
                  + (f", while other jobs ran (load average {min(loads):.1f}-{max(loads):.1f} at the start)"
                     if loads and max(loads) >= 1.0 else "") + ".")
     return "\n".join(lines)

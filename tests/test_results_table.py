@@ -171,4 +171,10 @@ def test_the_learning_path_quotes_recorded_times_only(tmp_path):
     assert "other jobs ran" not in lines[-1]  # load 0.5: a quiet machine
     ex.record_time(Path("05_unsupervised_nmt.ipynb"), "cpu", 30.0, 3.2, tmp_path / rt.TIMES)
     assert "while other jobs ran (load average 0.5-3.2 at the start)" in rt.learning_path(tmp_path)
+    times = json.loads((tmp_path / rt.TIMES).read_text())
+    times["05_unsupervised_nmt"]["cpu"]["date"] = "2020-01-02"  # one machine, two dates: one range
+    (tmp_path / rt.TIMES).write_text(json.dumps(times))
+    today = times["04_pretraining"]["cpu"]["date"]
+    assert rt.learning_path(tmp_path).count(ex.cpu_name()) == 1
+    assert f"{ex.cpu_name()} (2020-01-02 to {today})" in rt.learning_path(tmp_path)
     assert [rt.duration(s) for s in (40, 1040, 12_852)] == ["40 s", "17 min", "3.6 h"]
