@@ -105,3 +105,12 @@ def test_cells_with_outputs_were_run(path):
     problems = [f"cell {i}" for i, cell in enumerate(cells(path))
                 if cell["cell_type"] == "code" and cell.get("outputs") and cell.get("execution_count") is None]
     assert not problems, report(problems, "code cells with outputs and no execution count")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_a_unique_id(path):
+    """nbformat 4.5 cells carry an ``id``; one without it draws nbformat's MissingIDFieldWarning, which future
+    nbformat versions make an error."""
+    ids = [cell.get("id") for cell in cells(path)]
+    problems = [f"cell {i}" for i, cell_id in enumerate(ids) if not cell_id or ids.count(cell_id) > 1]
+    assert not problems, report(problems, "cells without an id, or with another cell's id")
