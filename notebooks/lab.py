@@ -316,7 +316,12 @@ def claim(text: str, where: str, measure: str, verdict: str, delta: float | None
         raise ValueError(f"verdict {verdict!r} is not one of {VERDICTS}")
     return {"claim": text, "where": where, "measure": measure, "verdict": verdict,
             "delta": None if delta is None else round(float(delta), 4),
-            "p": None if p is None else round(float(p), 4), "seeds": {"n": int(seeds), "varied": varied}}
+            "p": None if p is None else _p4(float(p)), "seeds": {"n": int(seeds), "varied": varied}}
+
+
+def _p4(p: float) -> float:
+    """``p`` to 4 decimals, or to 2 significant figures below 0.0001, so that a tiny p-value never reads 0."""
+    return round(p, 4) if p >= 1e-4 or p == 0 else float(f"{p:.2g}")
 
 
 def paired_bootstrap(baseline: list[str], system: list[str], refs: list[str],

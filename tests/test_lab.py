@@ -84,6 +84,12 @@ def test_claim_schema():
         lab.claim("x", "y", "z", "beyond the seed spread")
 
 
+def test_a_tiny_p_value_keeps_two_significant_figures():
+    """Rounded to 4 decimals, p = 3.2e-6 read "p 0" in the results table, as if certain."""
+    assert [lab.claim("x", "y", "z", "reproduced", p=p)["p"] for p in (3.21e-6, 0.00012345, 0.0, 1.0)] == [
+        3.2e-6, 0.0001, 0.0, 1.0]
+
+
 @pytest.fixture
 def recording_root(tmp_path, monkeypatch):
     """lab's repository root in tmp_path, recording into its results/ ($MINIMASS_RECORD=1)."""
