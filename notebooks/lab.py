@@ -321,7 +321,7 @@ def claim(text: str, where: str, measure: str, verdict: str, delta: float | None
 
 def _p4(p: float) -> float:
     """``p`` to 4 decimals, or to 2 significant figures below 0.0001, so that a tiny p-value never reads 0."""
-    return round(p, 4) if p >= 1e-4 or p == 0 else float(f"{p:.2g}")
+    return round(p, 4) if p >= 1e-4 else float(f"{p:.2g}")
 
 
 def paired_bootstrap(baseline: list[str], system: list[str], refs: list[str],

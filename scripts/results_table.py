@@ -197,7 +197,7 @@ def learning_path(root: Path = ROOT, preset: str = "cpu") -> str:
         when += f"; the runs it records took {duration(trained)}" if trained else ""
         lines.append(f"- [{path.stem[:2]}](notebooks/{path.name}) {title} ({when})")
     lines.append(f"\nTimes at `{preset}` with the records in place, measured by `scripts/execute_notebooks.py` on "
-                 + ("; ".join(f"{m} ({min(d)}{f' to {max(d)}' if len(d) > 1 else ''})" for m, d in machines.items())
+                 + ("; ".join(f"{m} ({' to '.join(sorted({min(d), max(d)}))})" for m, d in machines.items())
                     or "no machine yet")
                  + (f", while other jobs ran (load average {min(loads):.1f}-{max(loads):.1f} at the start)"
                     if loads and max(loads) >= 1.0 else "") + ".")
