@@ -151,6 +151,33 @@ def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0,
     save_results(key, results, preset_name, seed, recipe=recipe, wall_s=round(time.time() - t0, 1), **extra, **info)
     return results
 
+def _with_cap(obj, cap: int):
+    """``obj`` (a recipe or settings, nested dicts) with every ``max_steps`` set to ``cap``."""
+    if not isinstance(obj, dict):
+        return obj
+    return {k: cap if k == "max_steps" else _with_cap(v, cap) for k, v in obj.items()}
+
+
+def converged_under_lower_cap(name: str, recipe: dict, settings: dict, seed: int,
+                              preset_name: str) -> tuple[dict, dict]:
+    """The recipe and settings of a recorded run of ``name`` that early stopping ended before a lower
+    ``max_steps`` cap, all else equal (:func:`stale`); else ``recipe`` and ``settings`` themselves. Such a run
+    is the same run under the higher cap, since neither the learning-rate schedule nor the batch order depends
+    on the cap: a notebook that raises its cap reloads the runs that converged and re-runs only those that
+    stopped on budget."""
+    import os
+    if throwaway(preset_name) or os.environ.get("MINIMASS_FRESH") == "1":
+        return recipe, settings
+    for root in results_roots():
+        for path in sorted(root.glob(f"{name}/*.{preset_name}.json")):
+            rec = json.loads(path.read_text())
+            cap, res = rec.get("recipe", {}).get("max_steps"), rec.get("results", {})
+            if (isinstance(cap, int) and cap < recipe["max_steps"] and rec.get("seed") == seed
+                    and res.get("stopped") == "converged" and res.get("last_step", cap) < cap
+                    and stale(rec, _with_cap(recipe, cap), _with_cap(settings, cap)) is None):
+                return _with_cap(recipe, cap), _with_cap(settings, cap)
+    return recipe, settings
+
 
 # Times: what a notebook took, from what its execution and its records measured (never typed in).
 
@@ -459,7 +486,8 @@ def bt_record(name: str, system: str, init, tok, pair: tuple[str, str], seed: in
                 "curve": [r for r in log if "valid_ppl" in r],
                 "train_s": sum(r["tokens"] / r["tok_s"] for r in log if r.get("tok_s"))}
 
-    return run_once(name, run, preset_name, seed, recipe, {"bt": bt, "n_test": n_test})
+    recipe, settings = converged_under_lower_cap(name, recipe, {"bt": bt, "n_test": n_test}, seed, preset_name)
+    return run_once(name, run, preset_name, seed, recipe, settings)
 
 
 # Pre-trained checkpoints, named without training them.

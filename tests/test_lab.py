@@ -227,3 +227,31 @@ def test_pretraining_cost_reads_the_log_else_the_notebook_record(tmp_path, monke
     rec = {"results": {"pretraining": {"dae_en_1000": {"steps": 1000, "train_s": 60.0}}}}
     (tmp_path / "results" / "07_x.cpu.json").write_text(json.dumps(rec))
     assert lab.pretraining_cost("dae_en_1000", "07_x", "cpu", root=tmp_path) == {"steps": 1000, "train_s": 60.0}
+
+
+def test_a_run_that_converged_under_a_lower_cap_is_reused_and_one_that_hit_it_reruns(recording_root):
+    """Raising a notebook's max_steps must re-run only the runs that stopped on budget: a run that early stopping
+    ended before its cap is the same run under a higher one (the schedule and batch order ignore the cap)."""
+    calls = []
+
+    def fn(stopped, last):
+        return lambda: calls.append(1) or {"stopped": stopped, "last_step": last}
+
+    def recipe(system, cap):
+        return {"system": system, "max_steps": cap}
+
+    def settings(cap, patience=3):
+        return {"bt": {"max_steps": cap, "patience": patience}, "n_test": 200}
+
+    lab.run_once("10_x", fn("converged", 700), "cpu", 0, recipe("a", 1000), settings(1000))
+    lab.run_once("10_x", fn("budget", 1000), "cpu", 0, recipe("b", 1000), settings(1000))
+    lab.run_once("10_x", fn("converged", 1000), "cpu", 0, recipe("c", 1000), settings(1000))  # at the cap
+    assert lab.converged_under_lower_cap("10_x", recipe("a", 2000), settings(2000), 0, "cpu") == (
+        recipe("a", 1000), settings(1000))
+    for args in (("b", 2000, 3, 0), ("c", 2000, 3, 0), ("a", 2000, 4, 0), ("a", 2000, 3, 1), ("a", 500, 3, 0)):
+        system, cap, patience, seed = args  # budget; stopped at the cap; another patience; seed; a lower cap
+        new = (recipe(system, cap), settings(cap, patience))
+        assert lab.converged_under_lower_cap("10_x", *new, seed, "cpu") == new
+    r, s = lab.converged_under_lower_cap("10_x", recipe("a", 2000), settings(2000), 0, "cpu")
+    assert lab.run_once("10_x", fn("converged", 1), "cpu", 0, r, s) == {"stopped": "converged", "last_step": 700}
+    assert len(calls) == 3
