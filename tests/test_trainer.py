@@ -69,7 +69,6 @@ def test_every_objective_trains(tmp_path, objective):
     after = t.train()
     log = [r for r in read_log(tmp_path) if "loss" in r]
     assert len(log) >= 2 and log[-1]["loss"] < log[0]["loss"]  # it learns: the loss falls
-    assert {r["threads"] for r in log} == {torch.get_num_threads()}  # what its tok_s were measured with
     for key in before:  # and on held-out examples (bt validates on none here)
         assert after[key] < 0.9 * before[key], (key, before[key], after[key])
     assert checkpoints(tmp_path)[0].name == "step_0000025"
