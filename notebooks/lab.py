@@ -42,6 +42,13 @@ def throwaway(preset_name: str) -> bool:
     return preset_name == "smoke" or bool(os.environ.get("MINIMASS_MAX_STEPS"))
 
 
+def fresh(preset_name: str) -> bool:
+    """Whether :func:`run_once` must run anew rather than reload a record: a :func:`throwaway` run, or
+    ``$MINIMASS_FRESH=1``."""
+    import os
+    return throwaway(preset_name) or os.environ.get("MINIMASS_FRESH") == "1"
+
+
 def recording() -> bool:
     """Whether new results go into the tracked ``results/`` folder: only when asked, by ``$MINIMASS_RECORD=1``
     (``make notebooks`` and ``make reproduce`` set it). A learner's runs go to ``results`` in the data cache
@@ -129,27 +136,30 @@ def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0,
     """``fn()``'s results, measured once per (``name``, ``recipe``, preset, seed) and written by
     :func:`save_results` as ``NAME/RECIPE.PRESET.json`` with the wall time. A record is loaded instead, and said
     so, only when everything that produced it matches (:func:`stale`: the recipe, ``settings`` and the package
-    version); never at ``smoke``, nor with ``$MINIMASS_FRESH=1``, which always runs anew. So that a long notebook
-    can run in pieces, and an exercise that changes a setting gets a new run, not an old record."""
-    import os
+    version); never when :func:`fresh`. So that a long notebook can run in pieces, and an exercise that changes a
+    setting gets a new run, not an old record. With no record at all, a run that converged under a lower
+    ``max_steps`` cap stands for this one (:func:`converged_under_lower_cap`)."""
     recipe = recipe or {}
     key = "_".join(f"{k}={v}" for k, v in sorted({**recipe, "seed": seed}.items()))
     key = f"{name}/{re.sub(r'[^A-Za-z0-9_=.,+-]+', '-', key)}"
-    fresh = throwaway(preset_name) or os.environ.get("MINIMASS_FRESH") == "1"
-    for root in [] if fresh else results_roots():
-        path = root / f"{key}.{preset_name}.json"
-        if path.exists():
-            rec = json.loads(path.read_text())
-            if (why := stale(rec, recipe, settings)) is None:
-                where = f"results/{key}.{preset_name}.json" if root == ROOT / "results" else str(path)
-                _loaded(where, rec)
-                return rec["results"]
-            print(f"not reusing {path.name}: {why}; running it anew")
+    paths = [] if fresh(preset_name) else [root / f"{key}.{preset_name}.json" for root in results_roots()]
+    for path in filter(Path.exists, paths):
+        rec = json.loads(path.read_text())
+        if (why := stale(rec, recipe, settings)) is None:
+            where = f"results/{key}.{preset_name}.json" if path.parent.parent == ROOT / "results" else str(path)
+            _loaded(where, rec)
+            return rec["results"]
+        print(f"not reusing {path.name}: {why}; running it anew")
+    if paths and not any(p.exists() for p in paths):  # none recorded: perhaps under a lower max_steps cap
+        lower = converged_under_lower_cap(name, recipe, settings, seed, preset_name)
+        if lower != (recipe, settings):
+            return run_once(name, fn, preset_name, seed, *lower, **info)
     t0 = time.time()
     results = fn()
     extra = {} if settings is None else {"settings": settings}
     save_results(key, results, preset_name, seed, recipe=recipe, wall_s=round(time.time() - t0, 1), **extra, **info)
     return results
+
 
 def _with_cap(obj, cap: int):
     """``obj`` (a recipe or settings, nested dicts) with every ``max_steps`` set to ``cap``."""
@@ -158,15 +168,14 @@ def _with_cap(obj, cap: int):
     return {k: cap if k == "max_steps" else _with_cap(v, cap) for k, v in obj.items()}
 
 
-def converged_under_lower_cap(name: str, recipe: dict, settings: dict, seed: int,
-                              preset_name: str) -> tuple[dict, dict]:
+def converged_under_lower_cap(name: str, recipe: dict, settings: dict | None, seed: int,
+                              preset_name: str) -> tuple[dict, dict | None]:
     """The recipe and settings of a recorded run of ``name`` that early stopping ended before a lower
     ``max_steps`` cap, all else equal (:func:`stale`); else ``recipe`` and ``settings`` themselves. Such a run
     is the same run under the higher cap, since neither the learning-rate schedule nor the batch order depends
     on the cap: a notebook that raises its cap reloads the runs that converged and re-runs only those that
-    stopped on budget."""
-    import os
-    if throwaway(preset_name) or os.environ.get("MINIMASS_FRESH") == "1":
+    stopped on budget. A recipe without an integer ``max_steps`` has no lower cap."""
+    if fresh(preset_name) or not isinstance(recipe.get("max_steps"), int):
         return recipe, settings
     for root in results_roots():
         for path in sorted(root.glob(f"{name}/*.{preset_name}.json")):
@@ -486,8 +495,7 @@ def bt_record(name: str, system: str, init, tok, pair: tuple[str, str], seed: in
                 "curve": [r for r in log if "valid_ppl" in r],
                 "train_s": sum(r["tokens"] / r["tok_s"] for r in log if r.get("tok_s"))}
 
-    recipe, settings = converged_under_lower_cap(name, recipe, {"bt": bt, "n_test": n_test}, seed, preset_name)
-    return run_once(name, run, preset_name, seed, recipe, settings)
+    return run_once(name, run, preset_name, seed, recipe, {"bt": bt, "n_test": n_test})
 
 
 # Pre-trained checkpoints, named without training them.

@@ -255,3 +255,9 @@ def test_a_run_that_converged_under_a_lower_cap_is_reused_and_one_that_hit_it_re
     r, s = lab.converged_under_lower_cap("10_x", recipe("a", 2000), settings(2000), 0, "cpu")
     assert lab.run_once("10_x", fn("converged", 1), "cpu", 0, r, s) == {"stopped": "converged", "last_step": 700}
     assert len(calls) == 3
+    # run_once itself falls back on the lower cap when the new cap has no record, and re-runs "b" (budget)
+    assert lab.run_once("10_x", fn("converged", 1), "cpu", 0, recipe("a", 2000), settings(2000))["last_step"] == 700
+    assert len(calls) == 3 and not (recording_root / "results/10_x/max_steps=2000_seed=0_system=a.cpu.json").exists()
+    assert lab.run_once("10_x", fn("converged", 1500), "cpu", 0, recipe("b", 2000), settings(2000))["last_step"] == 1500
+    assert len(calls) == 4
+    assert lab.converged_under_lower_cap("10_x", {"system": "a"}, None, 0, "cpu") == ({"system": "a"}, None)
