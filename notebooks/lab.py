@@ -538,6 +538,17 @@ def pretraining_cost(name: str, nb: str, preset_name: str, root: Path = ROOT) ->
     return rec.get("pretraining", {}).get(name)
 
 
+def recipe_tokenizer(langs: Sequence[str] = ("en", "fr"), preset_name: str = "cpu", seed: int = 0):
+    """The BPE (Sec. 4.1) that pre-training on ``langs`` learns first (:func:`minimass.recipes.pretrain`: the same
+    text, so the same model file), without the pre-training: what a random-initialisation baseline needs to share
+    the pre-trained model's tokenizer. Learned once into the run cache's ``tokenizers`` folder."""
+    from minimass.recipes import DATA_SIZES, get_tokenizer, pretraining_text, runs_dir
+    size = DATA_SIZES[preset_name]
+    texts, _ = pretraining_text(langs, seed, size["sentences"], size["valid"])
+    where = runs_dir() / "tokenizers" / f"{'-'.join(langs)}_{preset_name}_seed{seed}"
+    return get_tokenizer(where, [t for lg in langs for t in texts[lg]], size["vocab"])
+
+
 def fine_tuning_systems(recipes: dict[str, dict], preset_name: str, seed: int = 0, steps: int | None = None
                         ) -> tuple[dict[str, str], Callable, Callable]:
     """The systems a fine-tuning notebook compares (07, 08): ``"none"`` (random weights) and one pre-trained

@@ -261,3 +261,16 @@ def test_a_run_that_converged_under_a_lower_cap_is_reused_and_one_that_hit_it_re
     assert lab.run_once("10_x", fn("converged", 1500), "cpu", 0, recipe("b", 2000), settings(2000))["last_step"] == 1500
     assert len(calls) == 4
     assert lab.converged_under_lower_cap("10_x", {"system": "a"}, None, 0, "cpu") == ({"system": "a"}, None)
+
+
+def test_recipe_tokenizer_is_the_pre_trained_checkpoints_own(tmp_path, monkeypatch):
+    """A random-initialisation baseline gets the pre-trained model's BPE without the pre-training: the same
+    model file, byte for byte, since pre-training learns it first from the same text."""
+    from minimass import recipes
+    monkeypatch.setenv("MINIMASS_RUNS", str(tmp_path))
+    ckpt = recipes.pretrained(preset_name="smoke", steps=2)
+    tok = lab.recipe_tokenizer(("en", "fr"), "smoke", 0)
+    own = (ckpt.parent / "tokenizer.model").read_bytes()
+    assert (tmp_path / "tokenizers" / "en-fr_smoke_seed0" / "tokenizer.model").read_bytes() == own
+    assert tok.encode(["In the beginning God created"]) == lab.recipe_tokenizer(preset_name="smoke").encode(
+        ["In the beginning God created"])
