@@ -143,14 +143,15 @@ def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0,
     key = "_".join(f"{k}={v}" for k, v in sorted({**recipe, "seed": seed}.items()))
     key = f"{name}/{re.sub(r'[^A-Za-z0-9_=.,+-]+', '-', key)}"
     paths = [] if fresh(preset_name) else [root / f"{key}.{preset_name}.json" for root in results_roots()]
-    for path in filter(Path.exists, paths):
+    found = [p for p in paths if p.exists()]
+    for path in found:
         rec = json.loads(path.read_text())
         if (why := stale(rec, recipe, settings)) is None:
             where = f"results/{key}.{preset_name}.json" if path.parent.parent == ROOT / "results" else str(path)
             _loaded(where, rec)
             return rec["results"]
         print(f"not reusing {path.name}: {why}; running it anew")
-    if paths and not any(p.exists() for p in paths):  # none recorded: perhaps under a lower max_steps cap
+    if paths and not found:  # none recorded: perhaps under a lower max_steps cap
         lower = converged_under_lower_cap(name, recipe, settings, seed, preset_name)
         if lower != (recipe, settings):
             return run_once(name, fn, preset_name, seed, *lower, **info)
@@ -543,9 +544,12 @@ def recipe_tokenizer(langs: Sequence[str] = ("en", "fr"), preset_name: str = "cp
     text, so the same model file), without the pre-training: what a random-initialisation baseline needs to share
     the pre-trained model's tokenizer. Learned once into the run cache's ``tokenizers`` folder."""
     from minimass.recipes import DATA_SIZES, get_tokenizer, pretraining_text, runs_dir
+    from minimass.tokenizer import Tokenizer
+    where = runs_dir() / "tokenizers" / f"{'-'.join(langs)}_{preset_name}_seed{seed}"
+    if (where / "tokenizer.model").exists():  # learned already: no need to read the text again
+        return Tokenizer.load(where / "tokenizer.model")
     size = DATA_SIZES[preset_name]
     texts, _ = pretraining_text(langs, seed, size["sentences"], size["valid"])
-    where = runs_dir() / "tokenizers" / f"{'-'.join(langs)}_{preset_name}_seed{seed}"
     return get_tokenizer(where, [t for lg in langs for t in texts[lg]], size["vocab"])
 
 
