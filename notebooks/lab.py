@@ -558,8 +558,8 @@ def fine_tuning_systems(recipes: dict[str, dict], preset_name: str, seed: int = 
     """The systems a fine-tuning notebook compares (07, 08): ``"none"`` (random weights) and one pre-trained
     checkpoint per ``recipes`` entry ({system: :func:`pretrained_when_needed` arguments}), named now and trained
     only when a run needs it. Returns ``(names, ckpt, tok)``: the names the records cite (``"none"`` for none),
-    ``ckpt(system)`` (None for none) and ``tok(system)``, the checkpoint's tokenizer (none: the ``"mass"`` one's,
-    so that the two differ only in their initial weights)."""
+    ``ckpt(system)`` (None for none) and ``tok(system)``, the checkpoint's tokenizer (none: the ``"mass"`` recipe's,
+    so that the two differ only in their initial weights; :func:`recipe_tokenizer`, so none needs no pre-training)."""
     from functools import cache
 
     from minimass.trainer import load_checkpoint
@@ -574,7 +574,9 @@ def fine_tuning_systems(recipes: dict[str, dict], preset_name: str, seed: int = 
         return load_checkpoint(pre[name][1]())[1]
 
     def tok(system: str):
-        return tokenizer_of("mass" if system == "none" else system)
+        if system == "none":
+            return recipe_tokenizer(recipes["mass"].get("langs", ("en", "fr")), preset_name, seed)
+        return tokenizer_of(system)
 
     return {"none": "none"} | {name: p[0] for name, p in pre.items()}, ckpt, tok
 
