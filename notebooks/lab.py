@@ -570,13 +570,10 @@ def fine_tuning_systems(recipes: dict[str, dict], preset_name: str, seed: int = 
         return None if system == "none" else pre[system][1]()
 
     @cache
-    def tokenizer_of(name: str):  # one load per checkpoint
-        return load_checkpoint(pre[name][1]())[1]
-
-    def tok(system: str):
+    def tok(system: str):  # one load per system
         if system == "none":
             return recipe_tokenizer(recipes["mass"].get("langs", ("en", "fr")), preset_name, seed)
-        return tokenizer_of(system)
+        return load_checkpoint(pre[system][1]())[1]
 
     return {"none": "none"} | {name: p[0] for name, p in pre.items()}, ckpt, tok
 

@@ -196,12 +196,15 @@ def test_fine_tuning_systems_name_now_and_load_only_when_asked(monkeypatch):
 
     monkeypatch.setattr(lab, "pretrained_when_needed", fake_pretrained)
     monkeypatch.setattr(minimass.trainer, "load_checkpoint", lambda p: loaded.append(p) or (None, f"tok of {p}", {}))
-    monkeypatch.setattr(lab, "recipe_tokenizer", lambda lg, preset, seed: f"BPE of {'-'.join(lg)} {preset} {seed}")
+    learned = []
+    monkeypatch.setattr(lab, "recipe_tokenizer",
+                        lambda lg, preset, seed: learned.append(lg) or f"BPE of {'-'.join(lg)} {preset} {seed}")
     recipes = {"mass": dict(objectives=("mass",), langs=("en",)), "bert+lm": dict(objectives=("mlm", "clm"))}
     names, ckpt, tok = lab.fine_tuning_systems(recipes, "cpu", 0, 1000)
     assert names == {"none": "none", "mass": "mass_en_1000", "bert+lm": "mlm+clm_en-fr_1000"} and got == []
     assert ckpt("none") is None and got == []
     assert tok("none") == "BPE of en cpu 0" and got == loaded == []  # no checkpoint needed for none
+    assert tok("none") == "BPE of en cpu 0" and len(learned) == 1  # loaded once, like a checkpoint's
     assert tok("mass") == tok("mass") == "tok of mass_en_1000/step" and len(loaded) == 1  # cached
     assert ckpt("bert+lm") == Path("mlm+clm_en-fr_1000/step")
 
