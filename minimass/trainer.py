@@ -469,7 +469,8 @@ class Trainer:
                     per_task = {f"loss/{k}": x / max(n, 1) for k, (x, n) in agg.items()}
                     wait = waited / max(time.time() - t0, 1e-9)  # share of time waiting on batches
                     self.log({"step": self.step, "loss": loss, **per_task, "tokens": toks,
-                              "gnorm": m["gnorm"], "lr": lr, "tok_s": rate, "wait": wait})
+                              "gnorm": m["gnorm"], "lr": lr, "tok_s": rate, "wait": wait,
+                              "threads": torch.get_num_threads()})  # tok_s depends on it
                     t0, agg, waited = time.time(), {}, 0.0
                 if (cfg.eval_every and self.step % cfg.eval_every == 0) or end:
                     last_eval = self.evaluate()

@@ -526,14 +526,17 @@ def pretrained_when_needed(objectives: Sequence[str] = ("mass",), langs: Sequenc
 
 
 def pretraining_cost(name: str, nb: str, preset_name: str, root: Path = ROOT) -> dict | None:
-    """What pre-training the checkpoint folder ``name`` cost: ``{steps, train_s}``, from its ``log.jsonl`` in the
-    run cache (train_s: the logged tokens over tokens/s, validation excluded), else from notebook ``nb``'s summary
-    record (its ``pretraining`` field, written when the log was there); None when neither has it."""
+    """What pre-training the checkpoint folder ``name`` cost: ``{steps, train_s, threads}``, from its ``log.jsonl``
+    in the run cache (train_s: the logged tokens over tokens/s, which covers the loop's evaluations and saves but
+    not the start-up; threads: the CPU threads of the last log line, None in logs older than that field), else from
+    notebook ``nb``'s summary record (its ``pretraining`` field, written when the log was there); None when neither
+    has it. The run's log, not a clock around the call: a checkpoint trained by another notebook reports it too."""
     from minimass.recipes import runs_dir
     from minimass.trainer import read_log
     log = [r for r in read_log(runs_dir() / name) if r.get("tok_s")]
     if log:
-        return {"steps": max(r["step"] for r in log), "train_s": sum(r["tokens"] / r["tok_s"] for r in log)}
+        return {"steps": max(r["step"] for r in log), "train_s": sum(r["tokens"] / r["tok_s"] for r in log),
+                "threads": log[-1].get("threads")}
     path = root / "results" / f"{nb}.{preset_name}.json"
     rec = json.loads(path.read_text())["results"] if path.exists() else {}
     return rec.get("pretraining", {}).get(name)

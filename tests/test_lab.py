@@ -225,9 +225,10 @@ def test_pretraining_cost_reads_the_log_else_the_notebook_record(tmp_path, monke
     run = tmp_path / "runs" / "mass_en_1000"
     run.mkdir(parents=True)
     lines = [{"step": 20, "tokens": 1000, "tok_s": 500.0}, {"step": 20, "valid_ppl/mass-en": 9.0},
-             {"step": 40, "tokens": 3000, "tok_s": 1000.0}]
+             {"step": 40, "tokens": 3000, "tok_s": 1000.0, "threads": 2}]
     (run / "log.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
-    assert lab.pretraining_cost("mass_en_1000", "07_x", "cpu", root=tmp_path) == {"steps": 40, "train_s": 5.0}
+    want = {"steps": 40, "train_s": 5.0, "threads": 2}
+    assert lab.pretraining_cost("mass_en_1000", "07_x", "cpu", root=tmp_path) == want
     assert lab.pretraining_cost("dae_en_1000", "07_x", "cpu", root=tmp_path) is None  # no log, no record
     (tmp_path / "results").mkdir()
     rec = {"results": {"pretraining": {"dae_en_1000": {"steps": 1000, "train_s": 60.0}}}}

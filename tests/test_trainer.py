@@ -74,6 +74,22 @@ def test_every_objective_trains(tmp_path, objective):
     assert checkpoints(tmp_path)[0].name == "step_0000025"
 
 
+def test_log_lines_give_the_time_and_threads_of_their_steps(tmp_path):
+    """A run's log alone says how long its training took (tokens / tok_s over its lines) and with how many CPU
+    threads: notebook 04 reports a checkpoint trained by another notebook from them."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        t0 = time.time()
+        Trainer(tiny_model(), [Task("mass", counting(100))], cfg(max_steps=10, log_every=5), tmp_path).train()
+        wall = time.time() - t0
+    finally:
+        torch.set_num_threads(old)
+    log = [r for r in read_log(tmp_path) if "tok_s" in r]
+    assert [r["step"] for r in log] == [5, 10] and {r["threads"] for r in log} == {1}
+    assert 0 < sum(r["tokens"] / r["tok_s"] for r in log) <= wall
+
+
 def test_sigkill_resume_is_bit_identical(tmp_path):
     py = sys.executable
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
