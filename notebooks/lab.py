@@ -147,7 +147,7 @@ def run_once(name: str, fn: Callable[[], dict], preset_name: str, seed: int = 0,
     for path in found:
         rec = json.loads(path.read_text())
         if (why := stale(rec, recipe, settings)) is None:
-            where = f"results/{key}.{preset_name}.json" if path.parent.parent == ROOT / "results" else str(path)
+            where = f"results/{key}.{preset_name}.json" if path.is_relative_to(ROOT / "results") else str(path)
             _loaded(where, rec)
             return rec["results"]
         print(f"not reusing {path.name}: {why}; running it anew")

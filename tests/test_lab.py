@@ -119,6 +119,15 @@ def test_run_once_records_and_reloads(recording_root, capsys):
     assert len(calls) == 3 and not (tmp_path / "results" / "05_x" / "init=mass_n=10_seed=2.smoke.json").exists()
 
 
+def test_a_record_in_a_sub_folder_of_results_is_named_from_the_repository(recording_root, capsys):
+    """Notebook 07 keeps records in results/07_x/tune/: a reload names them results/..., never by the absolute
+    path of the clone, which a saved notebook output must not hold."""
+    assert lab.run_once("07_x/tune", lambda: {"beam": 5}, "cpu", recipe={"system": "mass"}) == {"beam": 5}
+    assert lab.run_once("07_x/tune", lambda: {"beam": 1}, "cpu", recipe={"system": "mass"}) == {"beam": 5}
+    out = capsys.readouterr().out
+    assert "loaded results/07_x/tune/seed=0_system=mass.cpu.json" in out and str(recording_root) not in out
+
+
 def test_run_once_reruns_when_a_setting_or_the_version_changes(recording_root, monkeypatch, capsys):
     """An exercise that changes a decoding setting (here the beam) gets a new run, not the old record; so does a
     record made by another package version, or any run with $MINIMASS_FRESH=1."""
