@@ -28,12 +28,13 @@ def runs_dir() -> Path:
     """Where runs are cached: ``$MINIMASS_RUNS``, else ``runs`` in the data cache."""
     return Path(os.environ.get("MINIMASS_RUNS") or data.cache_dir() / "runs")
 
-def get_tokenizer(run_dir: Path, texts: Sequence[str], vocab_size: int) -> Tokenizer:
-    """The run's joint BPE (Sec. 4.1), trained once on ``texts``: ``run_dir/tokenizer.model``."""
+def get_tokenizer(run_dir: Path, texts: Sequence[str] | Callable, vocab_size: int) -> Tokenizer:
+    """The run's joint BPE (Sec. 4.1), trained once on ``texts`` (or on ``texts()``, called only
+    then, so a learned BPE costs no text reading): ``run_dir/tokenizer.model``."""
     path = Path(run_dir) / "tokenizer.model"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        Tokenizer.train(texts, vocab_size=vocab_size).save(path)
+        Tokenizer.train(texts() if callable(texts) else texts, vocab_size=vocab_size).save(path)
     return Tokenizer.load(path)
 
 def pretrain(run_dir: str | Path, preset_name: str = "cpu", langs: Sequence[str] = ("en", "fr"),

@@ -494,7 +494,7 @@ def bt_record(name: str, system: str, init, tok, pair: tuple[str, str], seed: in
         log = read_log(run_dir)
         return {**out, **(extra(model) if extra else {}), **trainer.summary(), "warmup": trainer.cfg.warmup,
                 "curve": [r for r in log if "valid_ppl" in r],
-                "train_s": sum(r["tokens"] / r["tok_s"] for r in log if r.get("tok_s"))}
+                "train_s": train_seconds(log)}
 
     return run_once(name, run, preset_name, seed, recipe, {"bt": bt, "n_test": n_test})
 
@@ -525,18 +525,23 @@ def pretrained_when_needed(objectives: Sequence[str] = ("mass",), langs: Sequenc
     return name, get
 
 
+def train_seconds(log: Sequence[dict]) -> float:
+    """The training time a run's ``log.jsonl`` lines add up to: each training line's predicted tokens over its
+    tokens/s, i.e. the time since the line before (the loop's evaluations and saves included)."""
+    return sum(r["tokens"] / r["tok_s"] for r in log if r.get("tok_s"))
+
+
 def pretraining_cost(name: str, nb: str, preset_name: str, root: Path = ROOT) -> dict | None:
     """What pre-training the checkpoint folder ``name`` cost: ``{steps, train_s, threads}``, from its ``log.jsonl``
-    in the run cache (train_s: the logged tokens over tokens/s, which covers the loop's evaluations and saves but
-    not the start-up; threads: the CPU threads of the last log line, None in logs older than that field), else from
+    in the run cache (train_s: :func:`train_seconds`, which covers the loop's evaluations and saves but not the
+    start-up; threads: the CPU threads of the last log line, None in logs older than that field), else from
     notebook ``nb``'s summary record (its ``pretraining`` field, written when the log was there); None when neither
     has it. The run's log, not a clock around the call: a checkpoint trained by another notebook reports it too."""
     from minimass.recipes import runs_dir
     from minimass.trainer import read_log
     log = [r for r in read_log(runs_dir() / name) if r.get("tok_s")]
     if log:
-        return {"steps": max(r["step"] for r in log), "train_s": sum(r["tokens"] / r["tok_s"] for r in log),
-                "threads": log[-1].get("threads")}
+        return {"steps": max(r["step"] for r in log), "train_s": train_seconds(log), "threads": log[-1].get("threads")}
     path = root / "results" / f"{nb}.{preset_name}.json"
     rec = json.loads(path.read_text())["results"] if path.exists() else {}
     return rec.get("pretraining", {}).get(name)
@@ -547,13 +552,14 @@ def recipe_tokenizer(langs: Sequence[str] = ("en", "fr"), preset_name: str = "cp
     text, so the same model file), without the pre-training: what a random-initialisation baseline needs to share
     the pre-trained model's tokenizer. Learned once into the run cache's ``tokenizers`` folder."""
     from minimass.recipes import DATA_SIZES, get_tokenizer, pretraining_text, runs_dir
-    from minimass.tokenizer import Tokenizer
-    where = runs_dir() / "tokenizers" / f"{'-'.join(langs)}_{preset_name}_seed{seed}"
-    if (where / "tokenizer.model").exists():  # learned already: no need to read the text again
-        return Tokenizer.load(where / "tokenizer.model")
     size = DATA_SIZES[preset_name]
-    texts, _ = pretraining_text(langs, seed, size["sentences"], size["valid"])
-    return get_tokenizer(where, [t for lg in langs for t in texts[lg]], size["vocab"])
+
+    def text() -> list[str]:  # read only when the BPE is not learned yet
+        texts, _ = pretraining_text(langs, seed, size["sentences"], size["valid"])
+        return [t for lg in langs for t in texts[lg]]
+
+    where = runs_dir() / "tokenizers" / f"{'-'.join(langs)}_{preset_name}_seed{seed}"
+    return get_tokenizer(where, text, size["vocab"])
 
 
 def fine_tuning_systems(recipes: dict[str, dict], preset_name: str, seed: int = 0, steps: int | None = None

@@ -121,3 +121,20 @@ def test_evaluate_translates_the_test_verses_and_scores_them(runs):
     assert res["chrf"]["signature"].startswith("nrefs:1") and res["bleu"]["signature"].startswith("nrefs:1")
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         recipes.evaluate(runs / "missing")
+
+
+def test_get_tokenizer_reads_lazy_text_only_to_learn_the_bpe(tmp_path):
+    """Given a function, get_tokenizer calls it only when the run has no BPE yet: a learned one is loaded
+    without reading the text again (what lab.recipe_tokenizer relies on), and equals the list-given one."""
+    texts = [f"in the beginning {w} created the heaven and the earth" for w in ("God", "he", "it", "one")] * 50
+    calls = []
+
+    def text():
+        calls.append(1)
+        return texts
+
+    lazy = recipes.get_tokenizer(tmp_path / "a", text, 400)
+    again = recipes.get_tokenizer(tmp_path / "a", text, 400)
+    eager = recipes.get_tokenizer(tmp_path / "b", texts, 400)
+    assert calls == [1]
+    assert lazy.encode(texts[:4]) == again.encode(texts[:4]) == eager.encode(texts[:4])
